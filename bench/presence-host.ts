@@ -1,0 +1,83 @@
+// Child process of the presence benchmark: a real Switchboard host (as
+// sdk/src/test-host.ts boots one) with only the presence plugin, enabled for
+// one site, storage in a SQLite file, the embedded SIP engine on 127.0.0.1.
+// Its own process so that its RSS is the host's alone.
+//
+//   node --expose-gc --import tsx bench/presence-host.ts '<json options>'
+//
+// Prints `READY {"httpUrl","sipPort","adminPassword"}` (or `FAILED <reason>`).
+// On stdin, `mem` collects garbage and answers `MEM {"rssKb","heapUsedKb",…}`
+// (`mem reduce`: a memory-reducing collection first, see memoryLine);
+// `heap <file>` writes a V8 heap snapshot there and answers `HEAP <file>`.
+import { fileURLToPath } from 'node:url';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
+import { createInterface } from 'node:readline';
+import { createTestHost } from '../sdk/src/index.ts';
+
+export interface PresenceHostOptions {
+  storageUrl: string;
+  domain: string;
+  adminPassword: string;
+  /** SIP timer T1 in ms (default 500); a small one lets transactions end sooner (bench/presence-heap.ts). */
+  t1?: number;
+}
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/**
+ * Memory after collecting garbage. `reduce`: a memory-reducing collection (V8's
+ * last-resort flavour, what it runs itself under memory pressure: compacts every page
+ * and gives freed ones back), so the RSS shows what is held rather than what a burst
+ * of short-lived garbage left committed.
+ */
+function memoryLine(reduce: boolean): string {
+  const gc = (globalThis as { gc?: (opts?: unknown) => void }).gc;
+  if (gc) {
+    gc();
+    gc();
+    if (reduce) gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+  }
+  const m = process.memoryUsage();
+  const kb = (n: number) => Math.round(n / 1024);
+  return `MEM ${JSON.stringify({ rssKb: kb(m.rss), heapUsedKb: kb(m.heapUsed), heapTotalKb: kb(m.heapTotal), externalKb: kb(m.external), gc: gc !== undefined, reduced: reduce,
+    spaces: Object.fromEntries(getHeapSpaceStatistics().map((sp) => [sp.space_name, [kb(sp.space_size), kb(sp.space_used_size)]])) })}`;
+}
+
+async function main(): Promise<void> {
+  const opts = JSON.parse(process.argv[2] ?? '') as PresenceHostOptions;
+  const host = await createTestHost({
+    // PRESENCE_BENCH_PLUGIN_DIR: another copy of the plugin (e.g. an older commit's, for an A/B run).
+    plugins: [process.env.PRESENCE_BENCH_PLUGIN_DIR ?? fileURLToPath(new URL('../plugins/presence', import.meta.url))],
+    sites: [opts.domain],
+    storage: opts.storageUrl,
+    adminPassword: opts.adminPassword,
+    logLevel: 'warn',
+    ...(opts.t1 ? { config: { sip: { timers: { t1: opts.t1 } } } } : {}),
+  });
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await host.close().catch(() => undefined);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+  const input = createInterface({ input: process.stdin });
+  input.on('line', (line) => {
+    const cmd = line.trim();
+    if (cmd === 'mem' || cmd === 'mem reduce') say(memoryLine(cmd === 'mem reduce'));
+    else if (cmd.startsWith('heap ')) {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      gc?.();
+      say(`HEAP ${writeHeapSnapshot(cmd.slice(5))}`);
+    }
+  });
+  input.on('close', () => void stop());
+  say(`READY ${JSON.stringify({ httpUrl: host.url, sipPort: host.sipPort, adminPassword: host.adminPassword })}`);
+}
+
+main().catch((err: unknown) => {
+  say(`FAILED ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+  process.exit(1);
+});

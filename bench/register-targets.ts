@@ -1,0 +1,183 @@
+// The two registrars the REGISTER benchmark compares, behind one interface:
+// Kamailio 5.6 (registrar + usrloc + auth_db, kamailio-register.cfg) and a
+// Switchboard host (register-host.ts), each with the same users in its own
+// database (a SQLite file, or MariaDB at 127.0.0.1:3306).
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { startKamailio } from './kamailio/kamailio-peer.ts';
+import { MemorySampler } from './proc-stats.ts';
+import { countStoredBindings, mysqlDatabase, seedKamailioMysql, seedKamailioSqlite, seedSwitchboardUsers } from './register-users.ts';
+import type { RegisterHostOptions } from './register-host.ts';
+
+export type RegisterTargetKind = 'kamailio' | 'switchboard';
+export type BenchDb = 'sqlite' | 'mariadb';
+
+export function targetLabel(kind: RegisterTargetKind, kamailioChildren = 2): string {
+  return kind === 'kamailio' ? `Kamailio 5.6 (auth_db, usrloc, ${kamailioChildren} children)` : 'Switchboard host (1 process)';
+}
+
+export interface MemorySnapshot {
+  /** Resident memory now, KiB: private memory of every process plus shared memory counted once. */
+  rssKb: number;
+  /** V8 heap in use after a full GC (Switchboard only). */
+  heapUsedKb?: number;
+}
+
+export interface RegisterTarget {
+  kind: RegisterTargetKind;
+  port: number;
+  /** Every process whose CPU and memory count for this target, as of now. */
+  pids(): number[];
+  memory(): Promise<MemorySnapshot>;
+  /** Bindings written through to the database (Switchboard), when the target keeps them there. */
+  storedBindings?(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export interface TargetSetup {
+  port: number;
+  domain: string;
+  /** Every user the target must know (warm-up and measured users). */
+  users: string[];
+  db: BenchDb;
+  /** Scratch folder for SQLite files; removed by the caller. */
+  workDir: string;
+  /** usrloc db_mode for Kamailio (0 memory only, 1 write-through, 2 write-back). */
+  kamailioUsrlocDbMode: number;
+  kamailioChildren: number;
+}
+
+export const MARIADB = { host: '127.0.0.1', port: 3306, user: 'root', password: '' };
+const KAMAILIO_MARIADB_NAME = 'kamailio_bench';
+const SWITCHBOARD_MARIADB_NAME = 'sb_bench_register';
+const REGISTER_CFG = fileURLToPath(new URL('./kamailio/kamailio-register.cfg', import.meta.url));
+const HOST_SCRIPT = fileURLToPath(new URL('./register-host.ts', import.meta.url));
+
+/**
+ * Current resident memory of a set of processes, measured like the SIP
+ * benchmark's peak: a sampler that is stopped at once holds two immediate
+ * samples, i.e. the memory now.
+ */
+function residentNowKb(pids: number[]): number {
+  return new MemorySampler(pids, 60_000).stop();
+}
+
+async function startKamailioTarget(setup: TargetSetup): Promise<RegisterTarget> {
+  const withLocation = setup.kamailioUsrlocDbMode > 0;
+  let dbUrl: string;
+  if (setup.db === 'sqlite') {
+    const file = join(setup.workDir, 'kamailio.db');
+    seedKamailioSqlite(file, setup.domain, setup.users, withLocation);
+    // db_sqlite drops the first "/" after "sqlite://" (sqlite:///x.db is the relative x.db): four slashes for /tmp/….
+    dbUrl = `sqlite:///${file}`;
+  } else {
+    await seedKamailioMysql(MARIADB, KAMAILIO_MARIADB_NAME, setup.domain, setup.users, withLocation);
+    dbUrl = `mysql://${MARIADB.user}@${MARIADB.host}:${MARIADB.port}/${KAMAILIO_MARIADB_NAME}`;
+  }
+  const peer = await startKamailio({
+    config: REGISTER_CFG,
+    port: setup.port,
+    // tm keeps each finished transaction for 5 s; at thousands of REGISTER pairs/s that needs room (see sip-targets.ts).
+    sharedMemMb: 1024,
+    privateMemMb: 8,
+    defines: {
+      DBURL: `"${dbUrl}"`,
+      UL_DB_MODE: String(setup.kamailioUsrlocDbMode),
+      CHILDREN: String(setup.kamailioChildren),
+      ...(setup.db === 'mariadb' ? { WITH_MYSQL: '1' } : {}),
+    },
+    startTimeoutMs: 10_000,
+  });
+  return {
+    kind: 'kamailio',
+    port: setup.port,
+    pids: () => peer.pids(),
+    memory: async () => ({ rssKb: residentNowKb(peer.pids()) }),
+    stop: async () => {
+      await peer.stop();
+      if (setup.db === 'mariadb') await mysqlDatabase(MARIADB, KAMAILIO_MARIADB_NAME, 'drop').catch(() => undefined);
+    },
+  };
+}
+
+async function startSwitchboardTarget(setup: TargetSetup): Promise<RegisterTarget> {
+  let storageUrl: string;
+  if (setup.db === 'sqlite') {
+    storageUrl = `sqlite:${join(setup.workDir, 'switchboard.db')}`;
+  } else {
+    await mysqlDatabase(MARIADB, SWITCHBOARD_MARIADB_NAME, 'create');
+    storageUrl = `mysql://${MARIADB.user}@${MARIADB.host}:${MARIADB.port}/${SWITCHBOARD_MARIADB_NAME}`;
+  }
+  const hostOptions: RegisterHostOptions = {
+    storageUrl,
+    sipPort: setup.port,
+    domain: setup.domain,
+    adminPassword: randomBytes(12).toString('base64url'),
+  };
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', HOST_SCRIPT, JSON.stringify(hostOptions)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => { stderr = (stderr + c.toString('utf8')).slice(-8192); });
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('close', () => { exited = true; resolve(); }));
+  // Lines the host prints, handed to whoever waits for a given prefix.
+  const waiters: Array<{ prefix: string; resolve: (line: string) => void }> = [];
+  let buffered = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    buffered += c.toString('utf8');
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      const i = waiters.findIndex((w) => line.startsWith(w.prefix) || line.startsWith('FAILED'));
+      if (i >= 0) waiters.splice(i, 1)[0]!.resolve(line);
+    }
+  });
+  const nextLine = (prefix: string, timeoutMs: number): Promise<string> => new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(`FAILED no ${prefix} line within ${timeoutMs} ms`), timeoutMs);
+    waiters.push({ prefix, resolve: (line) => { clearTimeout(timer); resolve(line); } });
+    void exit.then(() => { clearTimeout(timer); resolve(`FAILED the host exited: ${stderr.slice(-2000)}`); });
+  });
+  const stop = async (): Promise<void> => {
+    if (!exited) {
+      child.kill('SIGTERM');
+      const forced = setTimeout(() => child.kill('SIGKILL'), 8000);
+      await exit;
+      clearTimeout(forced);
+    }
+    if (setup.db === 'mariadb') await mysqlDatabase(MARIADB, SWITCHBOARD_MARIADB_NAME, 'drop').catch(() => undefined);
+  };
+  const ready = await nextLine('READY', 60_000);
+  if (!ready.startsWith('READY')) {
+    await stop();
+    throw new Error(ready.replace(/^FAILED /, ''));
+  }
+  const { httpUrl } = JSON.parse(ready.slice('READY '.length)) as { httpUrl: string };
+  try {
+    await seedSwitchboardUsers({ httpUrl, adminPassword: hostOptions.adminPassword, storageUrl, domain: setup.domain, names: setup.users });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const pid = child.pid ?? -1;
+  return {
+    kind: 'switchboard',
+    port: setup.port,
+    pids: () => [pid],
+    memory: async () => {
+      child.stdin?.write('mem\n');
+      const line = await nextLine('MEM', 10_000);
+      const heap = line.startsWith('MEM ') ? (JSON.parse(line.slice(4)) as { heapUsedKb: number }).heapUsedKb : undefined;
+      return { rssKb: residentNowKb([pid]), ...(heap !== undefined ? { heapUsedKb: heap } : {}) };
+    },
+    storedBindings: () => countStoredBindings(storageUrl, setup.domain),
+    stop,
+  };
+}
+
+export function startRegisterTarget(kind: RegisterTargetKind, setup: TargetSetup): Promise<RegisterTarget> {
+  return kind === 'kamailio' ? startKamailioTarget(setup) : startSwitchboardTarget(setup);
+}

@@ -1,0 +1,76 @@
+/**
+ * Admin accounts. Only the bootstrap admin exists today; passwords are
+ * stored as scrypt hashes so a leaked database does not leak credentials.
+ */
+import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+import { EntitySchema, type DataSource } from 'typeorm';
+
+const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number }) => Promise<Buffer>;
+
+export interface AdminUserRow {
+  username: string;
+  passwordHash: string;
+  role: string;
+  createdAt: Date;
+}
+
+export const AdminUserEntity = new EntitySchema<AdminUserRow>({
+  name: 'AdminUser',
+  tableName: 'admin_users',
+  columns: {
+    username: { type: 'varchar', length: 64, primary: true },
+    passwordHash: { type: 'varchar', length: 255, name: 'password_hash' },
+    role: { type: 'varchar', length: 32 },
+    createdAt: { type: 'datetime', name: 'created_at', createDate: true },
+  },
+});
+
+const SCRYPT = { N: 16384, r: 8, p: 1 };
+const KEYLEN = 32;
+
+/** `scrypt$N$r$p$salt$hash`, all base64url; the parameters travel with the hash so they can be raised later. */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const hash = await scrypt(password, salt, KEYLEN, SCRYPT);
+  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64url'), hash.toString('base64url')].join('$');
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [kind, n, r, p, salt, hash] = stored.split('$');
+  if (kind !== 'scrypt' || !salt || !hash) return false;
+  const expected = Buffer.from(hash, 'base64url');
+  const actual = await scrypt(password, Buffer.from(salt, 'base64url'), expected.length, {
+    N: Number(n), r: Number(r), p: Number(p),
+  });
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+export interface BootstrapResult {
+  /** Set only when a random password was generated and must be shown once. */
+  generatedPassword?: string;
+  created: boolean;
+}
+
+/**
+ * Create `admin` on first start. An existing admin is left alone: changing
+ * admin.password later must not silently reset a password set elsewhere.
+ */
+export async function bootstrapAdmin(ds: DataSource, configuredPassword: string | undefined): Promise<BootstrapResult> {
+  const repo = ds.getRepository(AdminUserEntity);
+  if (await repo.findOneBy({ username: 'admin' })) return { created: false };
+  const generated = configuredPassword ? undefined : randomBytes(18).toString('base64url');
+  const passwordHash = await hashPassword(configuredPassword ?? generated!);
+  await repo.insert({ username: 'admin', passwordHash, role: 'admin' });
+  return { created: true, ...(generated ? { generatedPassword: generated } : {}) };
+}
+
+export async function checkAdminCredentials(ds: DataSource, username: string, password: string): Promise<AdminUserRow | undefined> {
+  const user = await ds.getRepository(AdminUserEntity).findOneBy({ username });
+  if (!user) {
+    // Hash anyway so a missing user costs the same time as a wrong password.
+    await hashPassword(password);
+    return undefined;
+  }
+  return (await verifyPassword(password, user.passwordHash)) ? user : undefined;
+}

@@ -1,0 +1,142 @@
+/**
+ * The read side of identity: who a user is, which user a SIP address
+ * reaches, and the digest credentials the registrar checks. One indexed
+ * query per lookup, joined on the site's domain.
+ */
+import type { DataSource, SelectQueryBuilder } from 'typeorm';
+import type { DirectoryUser } from '@switchboard/sdk';
+import { SiteEntity } from '../storage/entities.ts';
+import { addressKeys, normaliseName, normalisePhone } from './addresses.ts';
+import { verifyPassword } from './credentials.ts';
+import { UserAddressEntity, UserEntity, type UserRecord } from './identity-entities.ts';
+
+export type { DirectoryUser };
+
+/** What the registrar needs to check a digest response; never the password. */
+export interface DigestCredentials {
+  userId: string;
+  /** The site domain, used as the digest realm. */
+  realm: string;
+  ha1Md5: string;
+  ha1Sha256: string;
+}
+
+/** A directory entry with its timestamps, as the admin API shows it. */
+export interface UserView extends DirectoryUser {
+  createdAt: string;
+  updatedAt: string;
+}
+
+const SEARCH_LIMIT = 100;
+
+export class UserDirectory {
+  readonly #ds: DataSource;
+
+  /** `storage` is the host's storage (anything with its typeorm DataSource). */
+  constructor(storage: { dataSource: DataSource }) {
+    this.#ds = storage.dataSource;
+  }
+
+  async findUser(siteDomain: string, username: string): Promise<DirectoryUser | undefined> {
+    const row = await this.record(siteDomain, username);
+    return row && toDirectoryUser(row, siteDomain);
+  }
+
+  /** The user `userPart` reaches: a username or alias (case-insensitive) or a phone number (separators ignored). */
+  async findByAddress(siteDomain: string, userPart: string): Promise<DirectoryUser | undefined> {
+    const keys = addressKeys(userPart);
+    const rows = await this.#users(siteDomain)
+      .innerJoin('UserAddress', 'a', 'a.userId = u.id')
+      .andWhere('a.address IN (:...keys)', { keys })
+      .getMany();
+    // Both a name and a phone key can hit (two users); the name form is the more specific.
+    for (const key of keys) {
+      const row = rows.find((r) => r.username === key || r.aliases.includes(key) || r.phone === key);
+      if (row) return toDirectoryUser(row, siteDomain);
+    }
+    return undefined;
+  }
+
+  /** HA1 values for digest authentication; undefined for an unknown or disabled user. */
+  async digestCredentials(siteDomain: string, username: string): Promise<DigestCredentials | undefined> {
+    const row = await this.record(siteDomain, username);
+    if (!row || !row.enabled) return undefined;
+    return { userId: row.id, realm: siteDomain.toLowerCase(), ha1Md5: row.ha1Md5, ha1Sha256: row.ha1Sha256 };
+  }
+
+  /** Users whose display name, username, alias, phone or e-mail contains `q`, case-insensitive; at most 100. */
+  async search(siteDomain: string, q: string): Promise<DirectoryUser[]> {
+    const needle = q.trim().toLowerCase();
+    if (needle === '') return this.list(siteDomain);
+    const like = `%${needle.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+    const phone = normalisePhone(needle);
+    const phoneLike = phone ? `%${phone}%` : like;
+    // '!' as the LIKE escape: backslash means different things in MySQL and SQLite string literals.
+    const rows = await this.#users(siteDomain)
+      .andWhere(`(LOWER(u.displayName) LIKE :like ESCAPE '!' OR u.username LIKE :like ESCAPE '!' OR LOWER(u.email) LIKE :like ESCAPE '!'
+        OR u.id IN (SELECT ua.user_id FROM user_addresses ua WHERE ua.site_id = u.siteId AND (ua.address LIKE :like ESCAPE '!' OR ua.address LIKE :phoneLike ESCAPE '!')))`,
+      { like, phoneLike })
+      .orderBy('u.username', 'ASC')
+      .take(SEARCH_LIMIT)
+      .getMany();
+    return rows.map((r) => toDirectoryUser(r, siteDomain));
+  }
+
+  async list(siteDomain: string): Promise<DirectoryUser[]> {
+    const rows = await this.#users(siteDomain).orderBy('u.username', 'ASC').getMany();
+    return rows.map((r) => toDirectoryUser(r, siteDomain));
+  }
+
+  /** The user when the password is right and the account enabled (HTTP sign-in). */
+  async checkPassword(siteDomain: string, username: string, password: string): Promise<DirectoryUser | undefined> {
+    const row = await this.record(siteDomain, username);
+    if (!row) return undefined;
+    const ok = await verifyPassword(password, row.passwordHash);
+    return ok && row.enabled ? toDirectoryUser(row, siteDomain) : undefined;
+  }
+
+  /** The stored row, credentials included; core-internal. */
+  async record(siteDomain: string, username: string): Promise<UserRecord | undefined> {
+    const row = await this.#users(siteDomain).andWhere('u.username = :username', { username: normaliseName(username) }).getOne();
+    return row ?? undefined;
+  }
+
+  async view(siteDomain: string, username: string): Promise<UserView | undefined> {
+    const row = await this.record(siteDomain, username);
+    return row && toUserView(row, siteDomain);
+  }
+
+  async views(siteDomain: string, q?: string): Promise<UserView[]> {
+    const users = q ? await this.search(siteDomain, q) : await this.list(siteDomain);
+    if (users.length === 0) return [];
+    const rows = await this.#users(siteDomain).andWhere('u.id IN (:...ids)', { ids: users.map((u) => u.id) }).orderBy('u.username', 'ASC').getMany();
+    return rows.map((r) => toUserView(r, siteDomain));
+  }
+
+  #users(siteDomain: string): SelectQueryBuilder<UserRecord> {
+    return this.#ds.getRepository(UserEntity).createQueryBuilder('u')
+      .innerJoin('Site', 's', 's.id = u.siteId')
+      .where('s.domain = :domain', { domain: siteDomain.toLowerCase() });
+  }
+}
+
+export function toDirectoryUser(row: UserRecord, siteDomain: string): DirectoryUser {
+  const site = siteDomain.toLowerCase();
+  return {
+    id: row.id,
+    site,
+    username: row.username,
+    displayName: row.displayName,
+    sipUri: `sip:${row.username}@${site}`,
+    aliases: [...row.aliases],
+    ...(row.phone ? { phone: row.phone } : {}),
+    ...(row.email ? { email: row.email } : {}),
+    groups: [...row.groups],
+    role: row.role,
+    enabled: Boolean(row.enabled),
+  };
+}
+
+export function toUserView(row: UserRecord, siteDomain: string): UserView {
+  return { ...toDirectoryUser(row, siteDomain), createdAt: new Date(row.createdAt).toISOString(), updatedAt: new Date(row.updatedAt).toISOString() };
+}

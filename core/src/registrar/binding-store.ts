@@ -1,0 +1,230 @@
+/**
+ * Registrar bindings (address of record → contacts), kept in memory for
+ * routing and written behind to the database so they survive a restart:
+ * changes are applied in memory at once and flushed in one batched
+ * transaction a moment later (like Kamailio's usrloc write-back mode), so a
+ * REGISTER never waits for a commit. A crash can lose at most the last
+ * flush interval of changes; a clean stop flushes everything.
+ * Expired bindings are swept on a timer.
+ */
+import { EntitySchema, LessThan, Table, TableIndex, type DataSource, type Repository } from 'typeorm';
+import { WriteQueue } from '../identity/write-queue.ts';
+
+export interface Binding {
+  id: string;
+  site: string;
+  aor: string;
+  /** The Contact value's URI as registered. */
+  contact: string;
+  /** Identity of the binding: `+sip.instance`/reg-id for outbound (RFC 5626), else the contact URI. */
+  key: string;
+  q: number;
+  expiresAt: number;
+  callId: string;
+  cseq: number;
+  userAgent: string;
+  transport: string;
+  sourceAddress: string;
+  sourcePort: number;
+  path: string[];
+  instance?: string;
+  regId?: number;
+  updatedAt: number;
+}
+
+interface BindingRow {
+  id: string; site: string; aor: string; contact: string; contactKey: string; q: string; expiresAt: string;
+  callId: string; cseq: number; userAgent: string; transport: string; sourceAddress: string; sourcePort: number;
+  path: string; instance: string | null; regId: number | null; updatedAt: string;
+}
+
+export const BindingEntity = new EntitySchema<BindingRow>({
+  name: 'RegistrarBinding',
+  tableName: 'registrar_bindings',
+  columns: {
+    id: { type: 'varchar', length: 64, primary: true },
+    site: { type: 'varchar', length: 255 },
+    aor: { type: 'varchar', length: 255 },
+    contact: { type: 'text' },
+    contactKey: { name: 'contact_key', type: 'varchar', length: 512 },
+    q: { type: 'varchar', length: 8 },
+    expiresAt: { name: 'expires_at', type: 'bigint' },
+    callId: { name: 'call_id', type: 'varchar', length: 255 },
+    cseq: { type: 'integer' },
+    userAgent: { name: 'user_agent', type: 'varchar', length: 255 },
+    transport: { type: 'varchar', length: 8 },
+    sourceAddress: { name: 'source_address', type: 'varchar', length: 64 },
+    sourcePort: { name: 'source_port', type: 'integer' },
+    path: { type: 'text' },
+    instance: { type: 'varchar', length: 255, nullable: true },
+    regId: { name: 'reg_id', type: 'integer', nullable: true },
+    updatedAt: { name: 'updated_at', type: 'bigint' },
+  },
+});
+
+export async function ensureBindingTable(ds: DataSource): Promise<void> {
+  const runner = ds.createQueryRunner();
+  try {
+    await runner.createTable(new Table({
+      name: 'registrar_bindings',
+      columns: [
+        { name: 'id', type: 'varchar', length: '64', isPrimary: true },
+        { name: 'site', type: 'varchar', length: '255' },
+        { name: 'aor', type: 'varchar', length: '255' },
+        { name: 'contact', type: 'text' },
+        { name: 'contact_key', type: 'varchar', length: '512' },
+        { name: 'q', type: 'varchar', length: '8' },
+        { name: 'expires_at', type: 'bigint' },
+        { name: 'call_id', type: 'varchar', length: '255' },
+        { name: 'cseq', type: 'integer' },
+        { name: 'user_agent', type: 'varchar', length: '255' },
+        { name: 'transport', type: 'varchar', length: '8' },
+        { name: 'source_address', type: 'varchar', length: '64' },
+        { name: 'source_port', type: 'integer' },
+        { name: 'path', type: 'text' },
+        { name: 'instance', type: 'varchar', length: '255', isNullable: true },
+        { name: 'reg_id', type: 'integer', isNullable: true },
+        { name: 'updated_at', type: 'bigint' },
+      ],
+      indices: [new TableIndex({ name: 'idx_registrar_bindings_aor', columnNames: ['site', 'aor'] })],
+    }), true);
+  } finally {
+    await runner.release();
+  }
+}
+
+const toRow = (b: Binding): BindingRow => ({
+  id: b.id, site: b.site, aor: b.aor, contact: b.contact, contactKey: b.key.slice(0, 512), q: String(b.q),
+  expiresAt: String(b.expiresAt), callId: b.callId.slice(0, 255), cseq: b.cseq, userAgent: b.userAgent.slice(0, 255),
+  transport: b.transport, sourceAddress: b.sourceAddress, sourcePort: b.sourcePort, path: JSON.stringify(b.path),
+  instance: b.instance ?? null, regId: b.regId ?? null, updatedAt: String(b.updatedAt),
+});
+
+const fromRow = (r: BindingRow): Binding => ({
+  id: r.id, site: r.site, aor: r.aor, contact: r.contact, key: r.contactKey, q: Number(r.q), expiresAt: Number(r.expiresAt),
+  callId: r.callId, cseq: r.cseq, userAgent: r.userAgent, transport: r.transport, sourceAddress: r.sourceAddress,
+  sourcePort: r.sourcePort, path: JSON.parse(r.path) as string[],
+  ...(r.instance ? { instance: r.instance } : {}), ...(r.regId !== null ? { regId: r.regId } : {}), updatedAt: Number(r.updatedAt),
+});
+
+export class BindingStore {
+  readonly #repo: Repository<BindingRow>;
+  readonly #byAor = new Map<string, Binding[]>();
+  /** SQLite shares one connection: overlapping transactions must not nest. */
+  readonly #writes = new WriteQueue();
+  #sweeper?: NodeJS.Timeout;
+  /** Pending database changes by binding id: a row to save, or null to delete. */
+  #pending = new Map<string, BindingRow | null>();
+  #flushTimer?: NodeJS.Timeout;
+  #flushing: Promise<void> = Promise.resolve();
+  readonly #flushDelayMs: number;
+  /** Called for bindings that expired (for events / monitoring). */
+  onExpire?: (b: Binding) => void;
+
+  constructor(ds: DataSource, opts: { flushDelayMs?: number } = {}) {
+    this.#repo = ds.getRepository(BindingEntity);
+    this.#flushDelayMs = opts.flushDelayMs ?? 100;
+  }
+
+  static aorKey(site: string, aor: string): string {
+    return `${site.toLowerCase()}|${aor.toLowerCase()}`;
+  }
+
+  async load(now = Date.now()): Promise<number> {
+    await this.#repo.delete({ expiresAt: LessThan(String(now)) });
+    const rows = await this.#repo.find();
+    this.#byAor.clear();
+    for (const r of rows) this.#put(fromRow(r));
+    return rows.length;
+  }
+
+  startSweeping(everyMs = 1000): void {
+    this.#sweeper = setInterval(() => void this.sweep().catch(() => {}), everyMs);
+    this.#sweeper.unref();
+  }
+
+  /** Stop sweeping and write every pending change. */
+  async stop(): Promise<void> {
+    clearInterval(this.#sweeper);
+    clearTimeout(this.#flushTimer);
+    await this.flush();
+  }
+
+  /** Write pending changes now (one transaction). */
+  flush(): Promise<void> {
+    this.#flushTimer = undefined;
+    this.#flushing = this.#flushing.then(async () => {
+      if (!this.#pending.size) return;
+      const batch = this.#pending;
+      this.#pending = new Map();
+      const deletes = [...batch].filter(([, row]) => row === null).map(([id]) => id);
+      const saves = [...batch.values()].filter((row): row is BindingRow => row !== null);
+      try {
+        await this.#writes.run(() => this.#repo.manager.transaction(async (m) => {
+          if (deletes.length) await m.delete(BindingEntity, deletes);
+          if (saves.length) await m.upsert(BindingEntity, saves, ['id']);
+        }));
+      } catch (err) {
+        // Keep what failed for the next flush unless newer changes replaced it.
+        for (const [id, row] of batch) if (!this.#pending.has(id)) this.#pending.set(id, row);
+        this.onFlushError?.(err);
+        this.#schedule();
+      }
+    });
+    return this.#flushing;
+  }
+
+  onFlushError?: (err: unknown) => void;
+
+  #schedule(): void {
+    if (this.#flushTimer) return;
+    this.#flushTimer = setTimeout(() => void this.flush(), this.#flushDelayMs);
+    this.#flushTimer.unref();
+  }
+
+  /** Live bindings of an AOR, best q first. */
+  get(site: string, aor: string, now = Date.now()): Binding[] {
+    return (this.#byAor.get(BindingStore.aorKey(site, aor)) ?? []).filter((b) => b.expiresAt > now).sort((a, b) => b.q - a.q);
+  }
+
+  count(): number {
+    let n = 0;
+    for (const list of this.#byAor.values()) n += list.length;
+    return n;
+  }
+
+  /** Apply one REGISTER's changes atomically: upserts and removals for one AOR. */
+  async apply(site: string, aor: string, upserts: Binding[], removals: Binding[]): Promise<void> {
+    for (const b of removals) this.#pending.set(b.id, null);
+    for (const b of upserts) this.#pending.set(b.id, toRow(b));
+    this.#schedule();
+    const key = BindingStore.aorKey(site, aor);
+    const gone = new Set(removals.map((b) => b.id));
+    const list = (this.#byAor.get(key) ?? []).filter((b) => !gone.has(b.id) && !upserts.some((u) => u.id === b.id));
+    list.push(...upserts);
+    if (list.length) this.#byAor.set(key, list);
+    else this.#byAor.delete(key);
+  }
+
+  async sweep(now = Date.now()): Promise<void> {
+    const expired: Binding[] = [];
+    for (const [key, list] of this.#byAor) {
+      const live = list.filter((b) => b.expiresAt > now);
+      if (live.length === list.length) continue;
+      expired.push(...list.filter((b) => b.expiresAt <= now));
+      if (live.length) this.#byAor.set(key, live);
+      else this.#byAor.delete(key);
+    }
+    if (!expired.length) return;
+    for (const b of expired) this.#pending.set(b.id, null);
+    this.#schedule();
+    for (const b of expired) this.onExpire?.(b);
+  }
+
+  #put(b: Binding): void {
+    const key = BindingStore.aorKey(b.site, b.aor);
+    const list = this.#byAor.get(key) ?? [];
+    list.push(b);
+    this.#byAor.set(key, list);
+  }
+}

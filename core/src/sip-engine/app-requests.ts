@@ -1,0 +1,197 @@
+/**
+ * Requests an app sends (`sip|txnId|dialogId|proxy` + a request): new ones
+ * are completed (Via, Call-ID, CSeq, tags, Contact) and resolved by
+ * RFC 3263; in-dialog ones are built from dialog state; ACK for 2xx and
+ * CANCEL are special (no transaction of their own / matched to the INVITE).
+ */
+import { tagOf, SipMessage } from './message/index.ts';
+import type { BoundListener, Flow, SendTarget } from './transport/types.ts';
+import { RELIABLE, type EngineState } from './engine-state.ts';
+import type { AppConnection, SipCommand } from './wire/app-connection.ts';
+import type { Dialog } from './dialog/dialog.ts';
+import { inDialogRequest, uacDialog, confirmUac } from './dialog/dialog-factory.ts';
+import { resolveTarget } from './resolver.ts';
+import { buildCancel, buildResponse, newBranch, newCallId, newTag } from './sip-builder.ts';
+import { SipEngineError } from './errors.ts';
+import type { ClientTransaction } from './transaction/client-transaction.ts';
+
+interface UacState {
+  kind: 'uac';
+  conn: AppConnection;
+  dialog?: Dialog;
+  answered?: boolean;
+  /** CANCEL held until the INVITE gets a provisional response (RFC 3261 §9.1). */
+  pendingCancel?: () => void;
+}
+
+const NEEDS_CONTACT = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'REGISTER', 'NOTIFY', 'UPDATE']);
+
+export async function requestFromApp(s: EngineState, conn: AppConnection, cmd: SipCommand, app: SipMessage): Promise<void> {
+  try {
+    if (cmd.dialogId) return await inDialog(s, conn, cmd, app);
+    if (app.method === 'CANCEL') return cancel(s, conn, cmd, app);
+    // The engine ACKs non-2xx finals itself (RFC 3261 §17.1.1.3); an ACK outside a dialog has nothing to acknowledge.
+    if (app.method === 'ACK') return conn.ok(cmd.msgId, ['application', 0, '', '', '', '', '', '']);
+    return await outOfDialog(s, conn, cmd, app);
+  } catch (err) {
+    conn.nok(cmd.msgId, err instanceof SipEngineError ? err.message : `request failed: ${(err as Error).message}`);
+  }
+}
+
+async function pickTarget(s: EngineState, uri: string, flow?: Flow): Promise<{ target: SendTarget; listener: BoundListener }> {
+  if (flow && RELIABLE.has(flow.transport)) {
+    const listener = s.local.pick(flow.transport, flow.remoteAddress);
+    if (listener) return { target: { transport: flow.transport, address: flow.remoteAddress, port: flow.remotePort, flowId: flow.id }, listener };
+  }
+  const targets = await resolveTarget(uri, s.local.transports);
+  for (const target of targets) {
+    const listener = s.local.pickExact(target.transport, target.address);
+    if (listener) return { target, listener };
+  }
+  throw new SipEngineError(targets.length ? 'SIP_ERR_NO_LISTENER' : 'SIP_ERR_RESOLVE', `${uri} (${targets.map((x) => `${x.transport}/${x.address}`).join(', ')})`);
+}
+
+function localizeHost(value: string, l: BoundListener, s: EngineState): string {
+  return value.replace(/@localhost(?::\d+)?(?=[>;]|$)/i, `@${s.local.hostport(l)}`);
+}
+
+async function outOfDialog(s: EngineState, conn: AppConnection, cmd: SipCommand, req: SipMessage): Promise<void> {
+  const firstRoute = req.getAll('route')[0];
+  const via = cmd.proxy || (firstRoute && /;\s*lr\b/i.test(firstRoute) ? firstRoute.replace(/^[^<]*<([^>]*)>.*$/, '$1') : req.uri);
+  const { target, listener } = await pickTarget(s, via);
+  const branch = newBranch();
+  req.remove('via');
+  req.prepend('Via', s.local.via(listener, branch));
+  if (!req.has('max-forwards')) req.append('Max-Forwards', '70');
+  const from = req.get('from');
+  const fromValue = from ? localizeHost(from, listener, s) : `<sip:${s.local.hostport(listener)}>`;
+  req.set('From', tagOf(fromValue) ? fromValue : `${fromValue};tag=${newTag()}`);
+  if (!req.has('to')) req.append('To', `<${req.uri}>`);
+  if (!req.has('call-id')) req.append('Call-ID', newCallId());
+  const cseq = req.get('cseq');
+  if (!cseq) req.append('CSeq', `${1 + Math.floor(Math.random() * 1000)} ${req.method}`);
+  else if (/^\s*\d+\s*$/.test(cseq)) req.set('CSeq', `${cseq.trim()} ${req.method}`);
+  const contact = req.get('contact');
+  if (contact) req.set('Contact', localizeHost(contact, listener, s));
+  else if (NEEDS_CONTACT.has(req.method)) req.append('Contact', `<${s.local.uri(listener)}>`);
+
+  const state: UacState = { kind: 'uac', conn };
+  const txn = s.createClientTxn(req, target, branch, {
+    onResponse: (res, flow, t) => uacResponse(s, t, state, res, flow),
+    onTimeout: (t, reason) => uacResponse(s, t, state, buildResponse(t.request, reason === 'timeout' ? 408 : 503, undefined, newTag()), undefined),
+    onTerminated: () => {},
+  });
+  txn.owner = state;
+  if (req.method === 'INVITE') s.cdr('attempt', 'application', req);
+  s.echo(conn, cmd.msgId, req, target, txn.id, '');
+  await txn.start();
+}
+
+function uacResponse(s: EngineState, txn: ClientTransaction, st: UacState, res: SipMessage, flow: Flow | undefined): void {
+  const req = txn.request;
+  let dialogId = st.dialog?.id ?? '';
+  const creates = (req.method === 'INVITE' || req.method === 'SUBSCRIBE' || req.method === 'REFER') && !tagOf(req.get('to') ?? '');
+  if (req.method === 'INVITE' && res.status >= 200 && res.status < 300 && st.answered && tagOf(res.get('to') ?? '') === st.dialog?.remoteTag) {
+    // A retransmitted 2xx: the app already ACKed it; repeat that ACK instead of bothering the app.
+    if (st.dialog?.lastAck && flow) s.send({ transport: flow.transport, address: flow.remoteAddress, port: flow.remotePort, flowId: flow.id }, st.dialog.lastAck).catch(() => {});
+    return;
+  }
+  if (res.status >= 200 && res.status < 300) st.answered = true;
+  if (res.status < 200 && res.status > 100 && st.pendingCancel) {
+    const fire = st.pendingCancel;
+    st.pendingCancel = undefined;
+    fire();
+  }
+  if (creates && res.status > 100 && res.status < 300 && tagOf(res.get('to') ?? '')) {
+    if (!st.dialog) {
+      st.dialog = s.dialogs.add(uacDialog(req, res, flow, st.conn));
+    } else if (res.status >= 200) {
+      s.dialogs.remove(st.dialog);
+      confirmUac(st.dialog, res);
+      s.dialogs.add(st.dialog);
+    }
+    dialogId = st.dialog.id;
+  }
+  if (res.status >= 200) {
+    st.pendingCancel = undefined;
+    if (creates && res.status >= 300 && st.dialog && !st.dialog.lastAck) {
+      s.dialogs.remove(st.dialog);
+    }
+    if (st.dialog && (req.method === 'BYE' || (req.method === 'NOTIFY' && st.dialog.method !== 'INVITE' && /terminated/i.test(req.get('subscription-state') ?? '')))) {
+      s.dialogs.remove(st.dialog);
+      if (req.method === 'BYE') s.cdr('stop', 'application', req, 'normal-release');
+    }
+    if (req.method === 'INVITE' && !tagOf(req.get('to') ?? '')) {
+      if (res.status < 300) s.cdr('start', 'application', res, 'uac');
+      else s.cdr('stop', 'application', res, res.status === 487 ? 'call-canceled' : 'call-rejected');
+    }
+  }
+  if (!st.conn.closed) s.toApp(st.conn, 'network', res, flow, txn.id, dialogId);
+}
+
+async function inDialog(s: EngineState, conn: AppConnection, cmd: SipCommand, app: SipMessage): Promise<void> {
+  const d = s.dialogs.byId(cmd.dialogId);
+  if (!d) throw new SipEngineError('SIP_ERR_NO_DIALOG', cmd.dialogId);
+  const req = inDialogRequest(d, app.method, app);
+  if (app.method === 'INVITE') d.inviteSeq = d.localSeq;
+  const firstRoute = d.routeSet[0];
+  const hop = firstRoute ? firstRoute.replace(/^[^<]*<([^>]*)>.*$/, '$1') : req.uri;
+  const { target, listener } = await pickTarget(s, hop, d.routeSet.length ? undefined : d.flow);
+  const branch = newBranch();
+  req.prepend('Via', s.local.via(listener, branch));
+  if (NEEDS_CONTACT.has(req.method) && !req.has('contact')) req.append('Contact', `<${s.local.uri(listener)}>`);
+  if (app.method === 'ACK') {
+    const data = req.toBuffer();
+    d.lastAck = data;
+    s.echo(conn, cmd.msgId, req, target, '', d.id);
+    await s.send(target, data).catch(() => {});
+    return;
+  }
+  const state: UacState = { kind: 'uac', conn, dialog: d };
+  const txn = s.createClientTxn(req, target, branch, {
+    onResponse: (res, flow, t) => uacResponse(s, t, state, res, flow),
+    onTimeout: (t, reason) => uacResponse(s, t, state, buildResponse(t.request, reason === 'timeout' ? 408 : 503, undefined, newTag()), undefined),
+    onTerminated: () => {},
+  });
+  txn.owner = state;
+  s.echo(conn, cmd.msgId, req, target, txn.id, d.id);
+  await txn.start();
+}
+
+function cancel(s: EngineState, conn: AppConnection, cmd: SipCommand, app: SipMessage): void {
+  const inv = s.clientById.get(cmd.txnId);
+  if (!inv || inv.request.method !== 'INVITE') throw new SipEngineError('SIP_ERR_NO_TRANSACTION', cmd.txnId);
+  const extra = app.headers.filter((h) => /^(reason|x-)/i.test(h.name));
+  const req = buildCancel(inv.request, extra);
+  const branch = /branch=([^;,\s]+)/i.exec(req.get('via') ?? '')?.[1] ?? newBranch();
+  const target = inv.flow ? { ...inv.target, flowId: inv.flow.id } : inv.target;
+  const send = () => {
+    const txn = s.createClientTxn(req, target, branch, { onResponse: () => {}, onTimeout: () => {}, onTerminated: () => {} });
+    void txn.start();
+  };
+  s.echo(conn, cmd.msgId, req, target, cmd.txnId, '');
+  const st = inv.owner as UacState | undefined;
+  if (inv.state === 'proceeding' || inv.gotProvisional) send();
+  else if (inv.state === 'calling' && st) st.pendingCancel = send;
+}
+
+/** A BYE the engine sends on its own (ACK timeout); responses are ignored. */
+export async function engineBye(s: EngineState, d: Dialog): Promise<SipMessage | undefined> {
+  try {
+    const app = SipMessage.request('BYE', d.remoteTarget);
+    app.append('Reason', 'SIP;cause=408;text="ACK timeout"');
+    const req = inDialogRequest(d, 'BYE', app);
+    const firstRoute = d.routeSet[0];
+    const hop = firstRoute ? firstRoute.replace(/^[^<]*<([^>]*)>.*$/, '$1') : req.uri;
+    const { target, listener } = await pickTarget(s, hop, d.routeSet.length ? undefined : d.flow);
+    const branch = newBranch();
+    req.prepend('Via', s.local.via(listener, branch));
+    const txn = s.createClientTxn(req, target, branch, { onResponse: () => {}, onTimeout: () => {}, onTerminated: () => {} });
+    void txn.start();
+    return req;
+  } catch (err) {
+    s.log.debug({ err }, 'engine BYE not sent');
+    return undefined;
+  }
+}
+

@@ -1,0 +1,105 @@
+/** Building dialogs from the messages that create them (RFC 3261 §12.1) and requests inside them (§12.2.1.1). */
+import { parseNameAddr, parseCSeq, tagOf, SipMessage } from '../message/index.ts';
+import type { Flow } from '../transport/types.ts';
+import type { Dialog } from './dialog.ts';
+
+function contactUri(msg: SipMessage): string {
+  const c = msg.getAll('contact')[0];
+  if (!c) return '';
+  try {
+    return parseNameAddr(c).uri;
+  } catch {
+    return '';
+  }
+}
+
+export function dialogMethod(method: string): Dialog['method'] {
+  return method === 'SUBSCRIBE' ? 'SUBSCRIBE' : method === 'REFER' ? 'REFER' : 'INVITE';
+}
+
+/** UAS side: from the request we received and the response we sent. */
+export function uasDialog(req: SipMessage, res: SipMessage, flow: Flow, owner: unknown): Dialog {
+  const callId = req.get('call-id') ?? '';
+  const fromTag = tagOf(req.get('from') ?? '') ?? '';
+  return {
+    id: `${callId};from-tag=${fromTag}`,
+    role: 'uas',
+    method: dialogMethod(req.method),
+    callId,
+    localTag: tagOf(res.get('to') ?? '') ?? '',
+    remoteTag: fromTag,
+    localParty: res.get('to') ?? '',
+    remoteParty: req.get('from') ?? '',
+    remoteTarget: contactUri(req),
+    routeSet: req.getAll('record-route'),
+    localSeq: 0,
+    remoteSeq: parseCSeq(req.get('cseq') ?? '0 X').seq,
+    inviteSeq: parseCSeq(req.get('cseq') ?? '0 X').seq,
+    flow,
+    transport: flow.transport,
+    owner,
+    createdAt: Date.now(),
+  };
+}
+
+/** UAC side: from the request we sent and a response (1xx with tag, or 2xx) we received. */
+export function uacDialog(req: SipMessage, res: SipMessage, flow: Flow | undefined, owner: unknown): Dialog {
+  const callId = req.get('call-id') ?? '';
+  const fromTag = tagOf(req.get('from') ?? '') ?? '';
+  const seq = parseCSeq(req.get('cseq') ?? '1 X').seq;
+  return {
+    id: `${callId};from-tag=${fromTag}`,
+    role: 'uac',
+    method: dialogMethod(req.method),
+    callId,
+    localTag: fromTag,
+    remoteTag: tagOf(res.get('to') ?? '') ?? '',
+    localParty: req.get('from') ?? '',
+    remoteParty: res.get('to') ?? '',
+    remoteTarget: contactUri(res) || req.uri,
+    routeSet: res.getAll('record-route').reverse(),
+    localSeq: seq,
+    remoteSeq: 0,
+    inviteSeq: seq,
+    transport: flow?.transport ?? 'udp',
+    ...(flow ? { flow } : {}),
+    owner,
+    createdAt: Date.now(),
+  };
+}
+
+/** Refresh target and route set from a 2xx that confirms an early dialog. */
+export function confirmUac(d: Dialog, res: SipMessage): void {
+  const target = contactUri(res);
+  if (target) d.remoteTarget = target;
+  d.routeSet = res.getAll('record-route').reverse();
+  d.remoteParty = res.get('to') ?? d.remoteParty;
+  d.remoteTag = tagOf(d.remoteParty) ?? d.remoteTag;
+}
+
+const CORE_HEADERS = new Set(['via', 'v', 'from', 'f', 'to', 't', 'call-id', 'i', 'cseq', 'content-length', 'l', 'route', 'max-forwards']);
+
+/**
+ * A request inside the dialog: Request-URI, Route, From/To, Call-ID and
+ * CSeq from dialog state; everything else (and the body) from the app.
+ */
+export function inDialogRequest(d: Dialog, method: string, app: SipMessage): SipMessage {
+  const req = SipMessage.request(method, d.remoteTarget);
+  let routes = d.routeSet;
+  const first = routes[0];
+  if (first && !/;\s*lr\b/i.test(first)) {
+    // Strict router (RFC 3261 §12.2.1.1): it becomes the Request-URI and the target goes last.
+    req.uri = parseNameAddr(first).uri;
+    routes = [...routes.slice(1), `<${d.remoteTarget}>`];
+  }
+  req.append('Max-Forwards', app.get('max-forwards') ?? '70');
+  req.append('From', d.localParty);
+  req.append('To', d.remoteParty);
+  req.append('Call-ID', d.callId);
+  const seq = method === 'ACK' ? d.inviteSeq : method === 'CANCEL' ? d.localSeq : ++d.localSeq;
+  req.append('CSeq', `${seq} ${method}`);
+  for (const r of routes) req.append('Route', r);
+  for (const h of app.headers) if (!CORE_HEADERS.has(h.name.toLowerCase())) req.append(h.name, h.value);
+  req.body = app.body;
+  return req;
+}
