@@ -8,6 +8,7 @@
 // (`<scenario>_<pid>_rtt.csv`, ...) next to the scenario name.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -366,20 +367,31 @@ export async function runSipp(opts: SippRunOptions): Promise<SippResult> {
   }
 }
 
-/** true when something on 127.0.0.1 holds `port` for this transport (i.e. sipp has bound it). */
+/**
+ * true when a socket is bound to `port` for this transport (i.e. sipp has
+ * bound it). Read from the kernel's socket tables, not by trying to bind the
+ * port: a probe bind made while sipp starts would hold the port at the very
+ * moment sipp binds it, and sipp would exit with EADDRINUSE (seen in CI).
+ */
 async function portTaken(port: number, transport: SippTransport): Promise<boolean> {
-  if (transport.startsWith('u')) {
-    const sock = dgram.createSocket('udp4');
-    return new Promise((res) => {
-      sock.once('error', () => { sock.close(); res(true); });
-      sock.bind(port, '127.0.0.1', () => sock.close(() => res(false)));
-    });
+  const tables = transport.startsWith('u') ? ['/proc/net/udp', '/proc/net/udp6'] : ['/proc/net/tcp', '/proc/net/tcp6'];
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const table of tables) {
+    let text: string;
+    try {
+      text = await readFile(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      const local = cols[1];
+      if (!local || !local.endsWith(`:${hexPort}`)) continue;
+      // TCP: only a listening socket (state 0A) counts; UDP: any bound socket.
+      if (transport.startsWith('u') || cols[3] === '0A') return true;
+    }
   }
-  const server = net.createServer();
-  return new Promise((res) => {
-    server.once('error', () => res(true));
-    server.listen(port, '127.0.0.1', () => server.close(() => res(false)));
-  });
+  return false;
 }
 
 /**

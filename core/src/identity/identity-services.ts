@@ -39,9 +39,10 @@ export class Identity {
 
   private constructor(deps: IdentityDeps) {
     this.dataSource = deps.dataSource;
-    const queue = new WriteQueue();
-    const configDomains = new Set(deps.config.sites.map((s) => s.domain.toLowerCase()));
     this.directory = new UserDirectory({ dataSource: deps.dataSource });
+    // Every user or site write empties the directory's lookup cache, before and after.
+    const queue = new WriteQueue(() => this.directory.changed());
+    const configDomains = new Set(deps.config.sites.map((s) => s.domain.toLowerCase()));
     this.accounts = new UserAccounts(deps.dataSource, queue);
     this.sites = new SiteCatalog(deps.dataSource, queue, {
       configDomains: () => configDomains,

@@ -2,6 +2,14 @@
  * The read side of identity: who a user is, which user a SIP address
  * reaches, and the digest credentials the registrar checks. One indexed
  * query per lookup, joined on the site's domain.
+ *
+ * The lookups on the SIP path (`findUser`, `findByAddress`,
+ * `digestCredentials`) are answered from a bounded in-memory cache: every
+ * REGISTER, MESSAGE, SUBSCRIBE and PUBLISH asks them, and a REGISTER storm
+ * must not become a database storm. Every identity write made through this
+ * host empties the cache before and after it runs (`changed()`), so such a
+ * change is seen at once; a change another host made in a shared database
+ * is seen within {@link DIRECTORY_CACHE_MS}.
  */
 import type { DataSource, SelectQueryBuilder } from 'typeorm';
 import type { DirectoryUser } from '@switchboard/sdk';
@@ -29,21 +37,48 @@ export interface UserView extends DirectoryUser {
 
 const SEARCH_LIMIT = 100;
 
+/** How long a cached lookup is trusted without a write through this host (changes by another host sharing the database). */
+export const DIRECTORY_CACHE_MS = 30_000;
+/** Cached lookups kept at most; the oldest go first. */
+const DIRECTORY_CACHE_ENTRIES = 100_000;
+
+interface CacheEntry {
+  at: number;
+  row: UserRecord | undefined;
+}
+
 export class UserDirectory {
   readonly #ds: DataSource;
+  readonly #cache = new Map<string, CacheEntry>();
+  /** Bumped by every write, so a read that overlapped one does not store what it read. */
+  #generation = 0;
+  #now: () => number;
 
   /** `storage` is the host's storage (anything with its typeorm DataSource). */
-  constructor(storage: { dataSource: DataSource }) {
+  constructor(storage: { dataSource: DataSource }, opts: { now?: () => number } = {}) {
     this.#ds = storage.dataSource;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** Called by identity writes (before and after each): forget every cached lookup. */
+  changed(): void {
+    this.#generation++;
+    this.#cache.clear();
   }
 
   async findUser(siteDomain: string, username: string): Promise<DirectoryUser | undefined> {
-    const row = await this.record(siteDomain, username);
+    const row = await this.#cachedRecord(siteDomain, username);
     return row && toDirectoryUser(row, siteDomain);
   }
 
   /** The user `userPart` reaches: a username or alias (case-insensitive) or a phone number (separators ignored). */
   async findByAddress(siteDomain: string, userPart: string): Promise<DirectoryUser | undefined> {
+    const site = siteDomain.toLowerCase();
+    const row = await this.#cached(`a\u0000${site}\u0000${userPart.toLowerCase()}`, () => this.#byAddress(site, userPart));
+    return row && toDirectoryUser(row, site);
+  }
+
+  async #byAddress(siteDomain: string, userPart: string): Promise<UserRecord | undefined> {
     const keys = addressKeys(userPart);
     const rows = await this.#users(siteDomain)
       .innerJoin('UserAddress', 'a', 'a.userId = u.id')
@@ -52,14 +87,14 @@ export class UserDirectory {
     // Both a name and a phone key can hit (two users); the name form is the more specific.
     for (const key of keys) {
       const row = rows.find((r) => r.username === key || r.aliases.includes(key) || r.phone === key);
-      if (row) return toDirectoryUser(row, siteDomain);
+      if (row) return row;
     }
     return undefined;
   }
 
   /** HA1 values for digest authentication; undefined for an unknown or disabled user. */
   async digestCredentials(siteDomain: string, username: string): Promise<DigestCredentials | undefined> {
-    const row = await this.record(siteDomain, username);
+    const row = await this.#cachedRecord(siteDomain, username);
     if (!row || !row.enabled) return undefined;
     return { userId: row.id, realm: siteDomain.toLowerCase(), ha1Md5: row.ha1Md5, ha1Sha256: row.ha1Sha256 };
   }
@@ -99,6 +134,29 @@ export class UserDirectory {
   async record(siteDomain: string, username: string): Promise<UserRecord | undefined> {
     const row = await this.#users(siteDomain).andWhere('u.username = :username', { username: normaliseName(username) }).getOne();
     return row ?? undefined;
+  }
+
+  #cachedRecord(siteDomain: string, username: string): Promise<UserRecord | undefined> {
+    const site = siteDomain.toLowerCase();
+    return this.#cached(`u\u0000${site}\u0000${normaliseName(username)}`, () => this.record(site, username));
+  }
+
+  /**
+   * The row for `key`, from the cache when fresh. Rows are never handed out:
+   * callers get new objects built from them, so nobody can change a cached row.
+   */
+  async #cached(key: string, load: () => Promise<UserRecord | undefined>): Promise<UserRecord | undefined> {
+    const now = this.#now();
+    const hit = this.#cache.get(key);
+    if (hit && now - hit.at < DIRECTORY_CACHE_MS) return hit.row;
+    const generation = this.#generation;
+    const row = await load();
+    if (generation === this.#generation) {
+      this.#cache.delete(key);
+      if (this.#cache.size >= DIRECTORY_CACHE_ENTRIES) this.#cache.delete(this.#cache.keys().next().value!);
+      this.#cache.set(key, { at: now, row });
+    }
+    return row;
   }
 
   async view(siteDomain: string, username: string): Promise<UserView | undefined> {

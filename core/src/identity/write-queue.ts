@@ -6,9 +6,23 @@
  */
 export class WriteQueue {
   #tail: Promise<unknown> = Promise.resolve();
+  readonly #around: (() => void) | undefined;
+
+  /** `around` runs just before and just after each write (e.g. to drop cached reads). */
+  constructor(around?: () => void) {
+    this.#around = around;
+  }
 
   run<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.#tail.then(work);
+    const around = this.#around;
+    const next = this.#tail.then(around ? async () => {
+      around();
+      try {
+        return await work();
+      } finally {
+        around();
+      }
+    } : work);
     this.#tail = next.catch(() => undefined);
     return next;
   }

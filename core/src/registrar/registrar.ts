@@ -145,17 +145,14 @@ export class Registrar {
     return undefined;
   }
 
-  // Short-lived caches: a REGISTER storm must not become a database storm. A password or
-  // alias change is seen within CACHE_MS.
-  readonly #credCache = new Map<string, { at: number; value: Awaited<ReturnType<CredentialSource['digestCredentials']>> }>();
-  readonly #ownerCache = new Map<string, { at: number; value: Awaited<ReturnType<CredentialSource['findByAddress']>> }>();
-
-  async #credentials(site: string, username: string) {
-    return cached(this.#credCache, `${site}|${username.toLowerCase()}`, () => this.#creds.digestCredentials(site, username));
+  // The directory caches these lookups (invalidated by every identity write), so a
+  // REGISTER storm does not become a database storm.
+  #credentials(site: string, username: string) {
+    return this.#creds.digestCredentials(site, username);
   }
 
-  async #owner(site: string, userPart: string) {
-    return cached(this.#ownerCache, `${site}|${userPart.toLowerCase()}`, () => this.#creds.findByAddress(site, userPart));
+  #owner(site: string, userPart: string) {
+    return this.#creds.findByAddress(site, userPart);
   }
 
   #failed(ip: string, userKey: string, why: string): void {
@@ -267,18 +264,6 @@ export class Registrar {
     void req;
     res.send(200, { headers });
   }
-}
-
-const CACHE_MS = 5000;
-
-async function cached<T>(map: Map<string, { at: number; value: T }>, key: string, load: () => Promise<T>): Promise<T> {
-  const now = Date.now();
-  const hit = map.get(key);
-  if (hit && now - hit.at < CACHE_MS) return hit.value;
-  const value = await load();
-  if (map.size > 50_000) map.clear();
-  map.set(key, { at: now, value });
-  return value;
 }
 
 /** Split several `Digest …` answers joined by commas (only at a new `Digest` token). */

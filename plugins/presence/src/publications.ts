@@ -4,6 +4,13 @@
  * replaces the tag; the device id (the first tag) stays, so composition can
  * tell devices apart. Also holds the web client's manual state (device
  * `web`, no expiry), which the plugin keeps in its table across restarts.
+ *
+ * One socket is one device: an initial PUBLISH from the same origin (the
+ * transport, source address and port, User-Agent and tuple ids) as a live
+ * publication replaces it instead of adding a second device. A client that
+ * lost its entity tag, or sent its first PUBLISH twice (baresip 1.0 does at
+ * start-up), would otherwise leave a stale copy of its old state in the
+ * composition until that copy expired.
  */
 import { randomBytes } from 'node:crypto';
 import type { Publication } from './compose.ts';
@@ -13,6 +20,8 @@ interface Entry {
   etag: string;
   publication: Publication;
   timer?: NodeJS.Timeout;
+  /** Where the device's PUBLISHes come from (see the top of this file). */
+  origin?: string;
 }
 
 export type ChangeListener = (site: string, username: string) => void;
@@ -34,10 +43,18 @@ export class PublicationStore {
     return this.#byUser.get(key(site, username))?.has(etag) ?? false;
   }
 
-  /** Initial publication; returns the new entity tag. */
-  create(site: string, username: string, doc: DevicePresence, expiresSec: number): string {
+  /** Initial publication; returns the new entity tag. A live publication from the same `origin` is replaced. */
+  create(site: string, username: string, doc: DevicePresence, expiresSec: number, origin?: string): string {
     const etag = newTag();
-    this.#put(site, username, { etag, publication: { ...doc, device: etag, updatedAt: Date.now() } }, expiresSec);
+    const entries = this.#byUser.get(key(site, username));
+    if (origin !== undefined && entries) {
+      for (const [tag, entry] of entries) {
+        if (entry.origin !== origin) continue;
+        clearTimeout(entry.timer);
+        entries.delete(tag);
+      }
+    }
+    this.#put(site, username, { etag, publication: { ...doc, device: etag, updatedAt: Date.now() }, ...(origin !== undefined ? { origin } : {}) }, expiresSec);
     return etag;
   }
 
@@ -50,7 +67,7 @@ export class PublicationStore {
     entries.delete(etag);
     const next = newTag();
     const publication = doc ? { ...doc, device: old.publication.device, updatedAt: Date.now() } : old.publication;
-    this.#put(site, username, { etag: next, publication }, expiresSec, doc !== undefined);
+    this.#put(site, username, { etag: next, publication, ...(old.origin !== undefined ? { origin: old.origin } : {}) }, expiresSec, doc !== undefined);
     return next;
   }
 

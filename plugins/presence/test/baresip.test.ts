@@ -18,6 +18,8 @@ t.test('baresip: PUBLISH open/closed, SUBSCRIBE and NOTIFYs it understands, acce
 
   const phone = await PresencePhone.start({ user: 'bob', domain: 'example.test', password: 'pw-bob-secret', proxyPort: port, watch: ['alice'] });
   t.teardown(() => phone.stop());
+  // When something fails, the softphone's own SIP trace says what it sent and got.
+  t.teardown(() => { if (!t.passing()) t.comment(`baresip trace:\n${phone.log().slice(-20_000)}`); });
   const trace = () => phone.log().slice(-6000);
   const bobSeen = async () => (await viewer.call('GET', '/users/bob')).json.presence.state as string;
 

@@ -53,15 +53,30 @@ t.test('PUBLISH: entity tags, refresh, modify, removal, 412, 489, bad bodies cha
   const etag3 = header(modify, 'SIP-ETag')!;
   t.same(await aliceSeen(), { state: 'in-a-call', devices: [{ mobile: false, im: true }] }, 'modified; the note went with the old document');
 
-  // A second device: composition (manual, most available wins).
-  const phone = await alice.send('PUBLISH', 'alice', { headers: ['Event: presence', PIDF], body: pidf('alice', { note: 'on my phone' }) });
+  // A second device (its own socket): composition (manual, most available wins).
+  const alicePhone = await Ua.open('alice', host.sipPort);
+  t.teardown(() => alicePhone.close());
+  const phone = await alicePhone.send('PUBLISH', 'alice', { headers: ['Event: presence', PIDF], body: pidf('alice', { note: 'on my phone' }) });
   t.equal(statusOf(phone), 200);
   const seen = await aliceSeen();
   t.equal(seen.state, 'available', 'most available device wins');
   t.equal(seen.note, 'on my phone');
   t.equal(seen.devices.length, 2);
 
-  const removed = await alice.send('PUBLISH', 'alice', { headers: ['Event: presence', `SIP-If-Match: ${header(phone, 'SIP-ETag')}`, 'Expires: 0'] });
+  // One socket is one device: an initial PUBLISH from the phone's socket again (it lost its
+  // entity tag, or sent its first PUBLISH twice) replaces the phone's publication.
+  const again = await alicePhone.send('PUBLISH', 'alice', { headers: ['Event: presence', PIDF], body: pidf('alice', { basic: 'closed', note: 'phone again' }) });
+  t.equal(statusOf(again), 200);
+  t.not(header(again, 'SIP-ETag'), header(phone, 'SIP-ETag'), 'a new entity tag');
+  const replaced = await aliceSeen();
+  t.equal(replaced.devices.length, 2, 'still two devices, not three');
+  t.equal(replaced.state, 'in-a-call', 'the phone\'s old open state is gone: the desk device shows');
+  t.equal(statusOf(await alicePhone.send('PUBLISH', 'alice', { headers: ['Event: presence', `SIP-If-Match: ${header(phone, 'SIP-ETag')}`, 'Expires: 60'] })), 412, 'the replaced tag is unknown');
+  const reopened = await alicePhone.send('PUBLISH', 'alice', { headers: ['Event: presence', PIDF, `SIP-If-Match: ${header(again, 'SIP-ETag')}`], body: pidf('alice', { note: 'on my phone' }) });
+  t.equal(statusOf(reopened), 200);
+  t.equal((await aliceSeen()).state, 'available');
+
+  const removed = await alicePhone.send('PUBLISH', 'alice', { headers: ['Event: presence', `SIP-If-Match: ${header(reopened, 'SIP-ETag')}`, 'Expires: 0'] });
   t.equal(statusOf(removed), 200, 'removal');
   t.equal((await aliceSeen()).state, 'in-a-call', 'back to the remaining device');
   t.equal(statusOf(await alice.send('PUBLISH', 'alice', { headers: ['Event: presence', `SIP-If-Match: ${etag3}`, 'Expires: 0'] })), 200);

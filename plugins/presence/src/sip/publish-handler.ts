@@ -80,9 +80,16 @@ export function publishHandler(core: PresenceCore): SipHandler {
       sendWithReason(res, 400, doc ? 'Initial PUBLISH With Expires 0' : 'Missing Body');
       return;
     }
-    const etag = core.publications.create(site, username, doc, expires);
+    const etag = core.publications.create(site, username, doc, expires, originOf(req, body));
     res.send(200, { headers: { 'SIP-ETag': etag, Expires: String(expires) } });
   };
+}
+
+/** One socket is one device (see publications.ts): transport, source, User-Agent and the document's tuple ids. */
+function originOf(req: Parameters<SipHandler>[0], body: string): string {
+  const tuples = [...body.matchAll(/<(?:[\w.-]+:)?tuple\b[^>]*?\bid\s*=\s*["']([^"']*)["']/g)].map((m) => m[1]).sort().join(',');
+  const r = req as unknown as { protocol?: string; source_address?: string; source_port?: number };
+  return `${r.protocol ?? ''}|${r.source_address ?? ''}|${r.source_port ?? ''}|${req.get('User-Agent') ?? ''}|${tuples}`;
 }
 
 /** A custom state must be one the site defines; it then composes as its base state. */

@@ -1,0 +1,71 @@
+// The directory's lookup cache, on SQLite and MariaDB: a change made through
+// this host is seen at once (every identity write empties the cache), a
+// change another host made in the shared database is seen once the cached
+// answer is older than DIRECTORY_CACHE_MS, and a read that overlapped a
+// write does not keep what it read.
+import t from 'tap';
+import { createHash } from 'node:crypto';
+import { createTestHost } from '@switchboard/sdk';
+import { openStorage, storageUrlsForTests, withTestDatabase } from '../core/src/storage/index.ts';
+import { IDENTITY_ENTITIES, UserDirectory } from '../core/src/identity/index.ts';
+import { DIRECTORY_CACHE_MS } from '../core/src/identity/user-directory.ts';
+import { admin } from './identity-helpers.ts';
+
+const md5 = (user: string, realm: string, password: string) => createHash('md5').update(`${user}:${realm}:${password}`).digest('hex');
+
+for (const storageUrl of storageUrlsForTests()) {
+  t.test(`directory cache (${storageUrl.split(':')[0]})`, async (t) => {
+    await withTestDatabase(storageUrl, async (url) => {
+      const th = await createTestHost({ plugins: [], sites: ['cache.test'], storage: url, adminPassword: 'directory-cache-admin', sip: false });
+      t.teardown(() => th.close());
+      const users = '/api/admin/sites/cache.test/users';
+      t.equal((await admin(th, 'POST', users, { username: 'alice', password: 'alice-pass-1', aliases: ['al'] })).status, 201);
+
+      // This host: a write through the API is seen by the next lookup.
+      const own = th.host.directory;
+      t.equal((await own.digestCredentials('cache.test', 'alice'))?.ha1Md5, md5('alice', 'cache.test', 'alice-pass-1'));
+      t.equal((await own.findByAddress('cache.test', 'al'))?.username, 'alice');
+      t.equal((await admin(th, 'POST', `${users}/alice/password`, { password: 'alice-pass-2' })).status, 204);
+      t.equal((await own.digestCredentials('cache.test', 'alice'))?.ha1Md5, md5('alice', 'cache.test', 'alice-pass-2'), 'a password reset is seen at once');
+      t.equal((await admin(th, 'PATCH', `${users}/alice`, { aliases: ['wonder'] })).status, 200);
+      t.equal(await own.findByAddress('cache.test', 'al'), undefined, 'a removed alias stops reaching the user at once');
+      t.equal((await own.findByAddress('cache.test', 'wonder'))?.username, 'alice', 'a new alias reaches the user at once');
+      t.equal(await own.findByAddress('cache.test', 'bob'), undefined);
+      t.equal((await admin(th, 'POST', users, { username: 'bob', password: 'bob-pass-1' })).status, 201);
+      t.equal((await own.findByAddress('cache.test', 'bob'))?.username, 'bob', 'a cached "not found" is forgotten when a user is created');
+
+      // Answers are copies: changing one does not change what the next caller gets.
+      const first = (await own.findByAddress('cache.test', 'wonder'))!;
+      first.aliases.push('mutated');
+      first.displayName = 'changed by a caller';
+      const again = (await own.findByAddress('cache.test', 'wonder'))!;
+      t.same(again.aliases, ['wonder'], 'cached answers cannot be changed by callers');
+      t.not(again.displayName, 'changed by a caller');
+
+      // Another host on the same database: its cache holds until DIRECTORY_CACHE_MS.
+      let clock = 1_000_000;
+      const peerStorage = await openStorage(url, { entities: IDENTITY_ENTITIES });
+      t.teardown(() => peerStorage.close());
+      const peer = new UserDirectory(peerStorage, { now: () => clock });
+      t.equal((await peer.digestCredentials('cache.test', 'alice'))?.ha1Md5, md5('alice', 'cache.test', 'alice-pass-2'));
+      t.equal((await admin(th, 'POST', `${users}/alice/password`, { password: 'alice-pass-3' })).status, 204);
+      clock += DIRECTORY_CACHE_MS - 1;
+      t.equal((await peer.digestCredentials('cache.test', 'alice'))?.ha1Md5, md5('alice', 'cache.test', 'alice-pass-2'), 'the other host answers from its cache');
+      clock += 1;
+      t.equal((await peer.digestCredentials('cache.test', 'alice'))?.ha1Md5, md5('alice', 'cache.test', 'alice-pass-3'), 'and reads the change once the entry is DIRECTORY_CACHE_MS old');
+
+      // A lookup that overlapped a write is not stored: the next one reads the database.
+      const inFlight = peer.findUser('cache.test', 'bob');
+      peer.changed();
+      t.equal((await inFlight)?.displayName, 'bob');
+      t.equal((await admin(th, 'PATCH', `${users}/bob`, { displayName: 'Bob Builder' })).status, 200);
+      t.equal((await peer.findUser('cache.test', 'bob'))?.displayName, 'Bob Builder', 'the overlapped read was not kept');
+
+      // Disabling a user takes their digest credentials away at once on this host.
+      t.equal((await admin(th, 'PATCH', `${users}/bob`, { enabled: false })).status, 200);
+      t.equal(await own.digestCredentials('cache.test', 'bob'), undefined, 'a disabled user has no credentials at once');
+      t.equal((await admin(th, 'DELETE', `${users}/bob`)).status, 204);
+      t.equal(await own.findUser('cache.test', 'bob'), undefined, 'a deleted user is gone at once');
+    });
+  });
+}
