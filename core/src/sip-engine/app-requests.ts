@@ -120,6 +120,8 @@ function uacResponse(s: EngineState, txn: ClientTransaction, st: UacState, res: 
     if (st.dialog && (req.method === 'BYE' || (req.method === 'NOTIFY' && st.dialog.method !== 'INVITE' && /terminated/i.test(req.get('subscription-state') ?? '')))) {
       s.dialogs.remove(st.dialog);
       if (req.method === 'BYE') s.cdr('stop', 'application', req, 'normal-release');
+    } else if (st.dialog && !creates && st.dialog.method !== 'INVITE' && endsSubscription(req.method, res)) {
+      s.dialogs.remove(st.dialog);
     }
     if (req.method === 'INVITE' && !tagOf(req.get('to') ?? '')) {
       if (res.status < 300) s.cdr('start', 'application', res, 'uac');
@@ -127,6 +129,19 @@ function uacResponse(s: EngineState, txn: ClientTransaction, st: UacState, res: 
     }
   }
   if (!st.conn.closed) s.toApp(st.conn, 'network', res, flow, txn.id, dialogId);
+}
+
+/**
+ * A final response that ends a subscription dialog (SUBSCRIBE or REFER
+ * usage) although no terminating NOTIFY went out: 481 and 408 (or the
+ * transaction timing out, reported as 408) end the dialog (RFC 5057 §5.1,
+ * §5.2), and a NOTIFY refused without Retry-After ends the subscription
+ * (RFC 6665 §4.2.2). Without this the engine would keep such dialogs for
+ * ever, since the notifier never sends another request in them.
+ */
+function endsSubscription(method: string, res: SipMessage): boolean {
+  if (res.status === 481 || res.status === 408) return true;
+  return method === 'NOTIFY' && res.status >= 300 && !res.has('retry-after');
 }
 
 async function inDialog(s: EngineState, conn: AppConnection, cmd: SipCommand, app: SipMessage): Promise<void> {
