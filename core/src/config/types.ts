@@ -8,7 +8,7 @@ export interface SwitchboardConfig {
     /** Present (with all three fields) when `engine` is `external`. */
     external?: { host: string; port: number; secret: string };
     /** Where the embedded engine serves the drachtio wire protocol; port 0 picks a free one. */
-    wire: { host: string; port: number; secret?: string };
+    wire: { host: string; port: number; secret?: string; inProcess: boolean };
     tls?: { cert: string; key: string };
     maxMessageSize: number;
     timers: { t1: number; t2: number; t4: number };

@@ -90,8 +90,8 @@ export class SipConnection {
     } else {
       wire = this.#config.external!;
     }
-    // SWITCHBOARD_ENGINE_WIRE_TCP=1 keeps the embedded engine's wire on TCP (to compare, or to debug with tcpdump).
-    const inProcess = this.#engine?.openLoopback && process.env.SWITCHBOARD_ENGINE_WIRE_TCP !== '1';
+    // sip.wire.inProcess = false keeps the embedded engine's wire on TCP (to compare, or to debug with tcpdump).
+    const inProcess = this.#engine?.openLoopback && this.#config.wire.inProcess !== false;
     this.#connect(wire, inProcess ? () => this.#engine!.openLoopback!() : undefined);
   }
 
