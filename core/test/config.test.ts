@@ -28,7 +28,7 @@ t.test('defaults: nothing but config/default.json', async (t) => {
   t.equal(config.http.port, 8080);
   t.same(config.sip.contacts, ['sip:127.0.0.1:5060;transport=udp,tcp']);
   t.equal(config.sip.engine, 'embedded');
-  t.same(config.sip.wire, { host: '127.0.0.1', port: 0 });
+  t.same(config.sip.wire, { host: '127.0.0.1', port: 0, inProcess: true });
   t.equal(config.storage.url, 'sqlite:data/switchboard.db');
   t.same(config.sites, []);
   t.equal(config.admin.password, undefined, 'never a default password');
