@@ -32,7 +32,9 @@ const BRANCH_PLUGINS = ['im', 'presence', 'web-client'];
 
 t.test('branch build: only the profile plugins, boots with its own start command, REGISTER and MESSAGE through IM with sipp', async (t) => {
   const work = await mkdtemp(join(tmpdir(), 'switchboard-build-'));
-  t.teardown(() => rm(work, { recursive: true, force: true }));
+  // Retries: the folder is removed only after the host's process group is gone (below), but
+  // a file written at the very end (the V8 code cache) must not fail the removal.
+  t.teardown(() => rm(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
   const out = join(work, 'branch');
 
   const built = await runCli(['build', '--profile', 'config/profiles/branch.json', '--out', out, '--json'], cleanEnv(), 300_000);
@@ -96,6 +98,16 @@ t.test('branch build: only the profile plugins, boots with its own start command
     }
     const kill = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 20_000);
     await exited;
+    // npm can exit before the host it started has finished stopping (the host writes its
+    // code cache into core/dist/bundle on exit): wait until no process of the group is left.
+    for (let i = 0; i < 400; i++) {
+      try {
+        process.kill(-child.pid!, 0);
+      } catch {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
     clearTimeout(kill);
   });
   for (let i = 0; i < 600 && !/listening on http/.test(log); i++) await new Promise((r) => setTimeout(r, 100));
