@@ -2,11 +2,9 @@
  * Admin accounts. Only the bootstrap admin exists today; passwords are
  * stored as scrypt hashes so a leaked database does not leak credentials.
  */
-import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
-import { promisify } from 'node:util';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { EntitySchema, type DataSource } from 'typeorm';
-
-const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number }) => Promise<Buffer>;
+import { scryptOnThread as scrypt } from '../identity/scrypt-thread.ts';
 
 export interface AdminUserRow {
   username: string;

@@ -1,0 +1,33 @@
+// Password hashes computed on the scrypt thread: the same hashes as
+// node:crypto's scrypt, concurrent requests each get their own answer, a
+// stored hash asking for more memory than the bound is refused, and the
+// process still exits while the thread is idle (tap would time out).
+import t from 'tap';
+import { randomBytes, scryptSync } from 'node:crypto';
+import { hashPassword, verifyPassword } from '../src/host/admin-users.ts';
+import { scryptOnThread } from '../src/identity/scrypt-thread.ts';
+
+t.test('the same keys as node:crypto scrypt', async (t) => {
+  const salt = randomBytes(16);
+  const params = { N: 1024, r: 8, p: 1 };
+  const key = await scryptOnThread('correct horse', salt, 32, params);
+  t.same(key, scryptSync('correct horse', salt, 32, params));
+  t.not(Buffer.compare(key, await scryptOnThread('correct horse', randomBytes(16), 32, params)), 0, 'another salt, another key');
+});
+
+t.test('hash and verify, many at once', async (t) => {
+  const stored = await hashPassword('s3cret-password');
+  t.match(stored, /^scrypt\$16384\$8\$1\$[\w-]+\$[\w-]+$/, 'parameters travel with the hash');
+  t.equal(await verifyPassword('s3cret-password', stored), true);
+  t.equal(await verifyPassword('wrong-password', stored), false);
+  const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => verifyPassword(i % 2 ? 'wrong-password' : 's3cret-password', stored)));
+  t.same(answers, [true, false, true, false, true, false, true, false], 'each concurrent request gets its own answer');
+  t.equal(await verifyPassword('x', 'md5$abc'), false, 'not an scrypt hash');
+});
+
+t.test('a stored hash asking for too much memory is refused', async (t) => {
+  const salt = randomBytes(16).toString('base64url');
+  const hash = randomBytes(32).toString('base64url');
+  await t.rejects(verifyPassword('x', `scrypt$1048576$8$1$${salt}$${hash}`), /memory|limit|maxmem/i, 'N=2^20, r=8 would need 1 GiB');
+  t.equal(await verifyPassword('s3cret', await hashPassword('s3cret')), true, 'the thread still works afterwards');
+});
