@@ -31,6 +31,8 @@ export interface ImHostOptions {
   domain: string;
   users: string[];
   password: string;
+  /** sip.engineThread of the host. */
+  engineThread: 'main' | 'worker';
 }
 
 const IM_PLUGIN = fileURLToPath(new URL('../plugins/im', import.meta.url));
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
         // sipp answers MD5 only; MESSAGE is not challenged (as the bench Kamailio does not).
         registrar: { algorithms: ['MD5', 'SHA-256'] },
         security: { maxFailures: 1_000_000_000 },
+        engineThread: opts.engineThread,
       },
     },
     logLevel: 'warn',

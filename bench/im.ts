@@ -46,6 +46,8 @@ interface Settings {
   db: 'sqlite' | 'mysql';
   kamailioChildren: number;
   fixedRate: number;
+  /** sip.engineThread of the Switchboard host. */
+  engineThread: 'main' | 'worker';
 }
 
 interface Target {
@@ -166,8 +168,8 @@ function hostNodeArgs(): string[] {
   return (process.env.IM_HOST_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 }
 
-async function startSwitchboard(storageUrl: string, users: string[]): Promise<Target> {
-  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', ...hostNodeArgs(), '--import', 'tsx', join(ROOT, 'bench/im-host.ts'), JSON.stringify({ storageUrl, domain: DOMAIN, users, password: PASSWORD })], {
+async function startSwitchboard(storageUrl: string, users: string[], engineThread: Settings['engineThread']): Promise<Target> {
+  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', ...hostNodeArgs(), '--import', 'tsx', join(ROOT, 'bench/im-host.ts'), JSON.stringify({ storageUrl, domain: DOMAIN, users, password: PASSWORD, engineThread })], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -195,7 +197,7 @@ async function startSwitchboard(storageUrl: string, users: string[]): Promise<Ta
   const pid = child.pid!;
   return {
     kind: 'switchboard',
-    label: 'Switchboard (IM plugin)',
+    label: `Switchboard (IM plugin, engine on the ${engineThread} thread)`,
     port: sipPort,
     pids: () => [pid],
     async gcMemory() {
@@ -394,7 +396,7 @@ async function benchTarget(kind: TargetKind, s: Settings, storageUrl: string): P
   let receiver: SippServer | undefined;
   try {
     const started = Date.now();
-    target = kind === 'switchboard' ? await startSwitchboard(storageUrl, [...senders, ...receivers]) : await startKamailioTarget(s.kamailioChildren);
+    target = kind === 'switchboard' ? await startSwitchboard(storageUrl, [...senders, ...receivers], s.engineThread) : await startKamailioTarget(s.kamailioChildren);
     result.label = target.label;
     say(`\n${target.label}`);
     say(`    started (${((Date.now() - started) / 1000).toFixed(1)} s)${kind === 'switchboard' ? `, ${senders.length + receivers.length} users, history in ${s.db}` : ''}`);
@@ -548,6 +550,7 @@ export async function run(argv: string[]): Promise<void> {
       db: { type: 'string' },
       'kamailio-children': { type: 'string' },
       'fixed-rate': { type: 'string' },
+      'engine-thread': { type: 'string' },
     },
   });
   const targets = list(values.targets, ['switchboard', 'kamailio'] as const, ['kamailio', 'switchboard']);
@@ -563,6 +566,7 @@ export async function run(argv: string[]): Promise<void> {
     db: (list(values.db, ['sqlite', 'mysql'] as const, ['sqlite'])[0]!),
     kamailioChildren: Math.round(positive(values['kamailio-children'], 2, 'kamailio-children')),
     fixedRate: positive(values['fixed-rate'], 1000, 'fixed-rate'),
+    engineThread: list(values['engine-thread'], ['main', 'worker'] as const, ['worker'])[0]!,
   };
   sippBinary();
   if (s.targets.includes('kamailio')) kamailioBinary();
@@ -575,7 +579,7 @@ export async function run(argv: string[]): Promise<void> {
     loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
   };
   say(`IM benchmark: sipp ${machine.sipp} over UDP, ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, load average ${machine.loadAverageAtStart.join(' ')}`);
-  say(`  ${s.users} senders -> ${s.users} registered receivers; soak ${s.soakSeconds} s at ${s.soakRate}/s on ${s.soakTargets.join(', ')}; steps ${s.rates.join(', ')}/s of ${s.stepSeconds} s; Switchboard history in ${s.db}`);
+  say(`  ${s.users} senders -> ${s.users} registered receivers; soak ${s.soakSeconds} s at ${s.soakRate}/s on ${s.soakTargets.join(', ')}; steps ${s.rates.join(', ')}/s of ${s.stepSeconds} s; Switchboard history in ${s.db}, its SIP engine on the ${s.engineThread} thread (sip.engineThread)`);
   const results: TargetResult[] = [];
   for (const kind of s.targets) {
     if (kind === 'switchboard' && s.db === 'mysql') {

@@ -5,6 +5,8 @@ export interface SwitchboardConfig {
     /** drachtio-style contacts, e.g. `sip:0.0.0.0:5060;transport=udp,tcp`. */
     contacts: string[];
     engine: 'embedded' | 'external';
+    /** Where the embedded engine runs: on the main thread, or on a worker thread of its own. */
+    engineThread: 'main' | 'worker';
     /** Present (with all three fields) when `engine` is `external`. */
     external?: { host: string; port: number; secret: string };
     /** Where the embedded engine serves the drachtio wire protocol; port 0 picks a free one. */

@@ -76,8 +76,11 @@ export class SipConnection {
     if (this.#config.engine === 'embedded') {
       const secret = this.#config.wire.secret ?? randomBytes(24).toString('base64url');
       // Imported lazily: a host pointed at an external engine never loads the embedded one.
-      const { SipEngine } = (await import('../sip-engine/index.ts')) as unknown as { SipEngine: EngineCtor };
-      this.#engine = new SipEngine({
+      // sip.engineThread = "worker" runs it on a thread of its own (the main thread keeps only the apps).
+      const Engine = this.#config.engineThread === 'worker'
+        ? ((await import('../sip-engine/engine-thread.ts')) as unknown as { EngineThread: EngineCtor }).EngineThread
+        : ((await import('../sip-engine/index.ts')) as unknown as { SipEngine: EngineCtor }).SipEngine;
+      this.#engine = new Engine({
         contacts: this.#config.contacts,
         wire: { host: this.#config.wire.host, port: this.#config.wire.port, secret },
         ...(this.#config.tls ? { tls: this.#config.tls } : {}),

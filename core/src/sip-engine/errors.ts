@@ -28,6 +28,7 @@ export const ENGINE_ERRORS = {
   SIP_ERR_MERGED: { message: 'merged request', sipStatus: 482, hint: 'A forked copy of this request already reached this engine.' },
   SIP_ERR_TOO_MANY_HOPS: { message: 'too many hops', sipStatus: 483, hint: 'Max-Forwards reached zero.' },
   SIP_ERR_OVERLOAD: { message: 'overloaded: new requests answered 503 with Retry-After', sipStatus: 503, hint: 'More requests arrive than the apps finish; the engine refuses new ones rather than queue them. Add capacity or spread the load; the bounds are the engine option overload.' },
+  SIP_ERR_ENGINE_THREAD: { message: 'the SIP engine thread stopped', hint: 'The engine on its worker thread (sip.engineThread = "worker") failed; the log line before this one says why. Restart the host; set sip.engineThread to "main" to run the engine on the main thread.' },
   SIP_ERR_WIRE_AUTH: { message: 'authentication failed', hint: 'The app must connect with the engine\'s shared secret.' },
   SIP_ERR_WIRE_PROTOCOL: { message: 'malformed wire-protocol message', hint: 'Use a drachtio-srf 5.x client.' },
   SIP_ERR_BAD_APP_MESSAGE: { message: 'the app sent a SIP message that cannot be parsed', hint: 'Check the headers the app sets.' },

@@ -4,6 +4,7 @@
  * connect over the wire protocol and see what they would see with the
  * C++ server.
  */
+import type { Socket } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { TransportLayer, parseContact } from './transport/index.ts';
 import type { BoundListener, ListenSpec, TlsMaterial } from './transport/types.ts';
@@ -130,10 +131,19 @@ export class SipEngine {
    * authenticates with the secret. No TCP in between (see LoopbackSocket).
    */
   openLoopback(): LoopbackSocket {
-    if (!this.#wire) throw new Error('the SIP engine is not started');
     const [app, engine] = LoopbackSocket.pair();
-    this.#wire.adopt(engine);
+    this.adoptApp(engine);
     return app;
+  }
+
+  /**
+   * Serve the wire protocol on a socket the caller already holds (the
+   * engine's end of an in-memory or cross-thread connection); the app on the
+   * other end still authenticates with the secret.
+   */
+  adoptApp(socket: Socket): void {
+    if (!this.#wire) throw new Error('the SIP engine is not started');
+    this.#wire.adopt(socket);
   }
 
   async stop(): Promise<void> {

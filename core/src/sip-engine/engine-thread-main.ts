@@ -1,0 +1,56 @@
+/**
+ * The worker-thread side of `sip.engineThread = "worker"`: runs one
+ * SipEngine and serves its wire to apps on the main thread over
+ * MessagePorts (see engine-thread.ts for the main side and the messages).
+ * Log records go to the main thread, which writes them with the host's
+ * logger, so a host's logs look the same whichever thread the engine is on.
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import pino from 'pino';
+import { SipEngine, type SipEngineOptions } from './sip-engine.ts';
+import { PortSocket } from './wire/port-socket.ts';
+
+export interface EngineThreadData {
+  options: Omit<SipEngineOptions, 'logger'>;
+  /** The host logger's level; records below it are not even formatted. */
+  logLevel: string;
+}
+
+/** Main thread → engine thread. */
+export type ToEngineThread = { type: 'adopt'; port: MessagePort } | { type: 'stop' };
+/** Engine thread → main thread. */
+export type FromEngineThread =
+  | { type: 'ready'; wirePort: number }
+  | { type: 'failed'; message: string; code?: string }
+  | { type: 'log'; line: string }
+  | { type: 'stopped' };
+
+const parent = parentPort;
+if (!parent) throw new Error('engine-thread-main runs as a worker thread (sip.engineThread = "worker")');
+const data = workerData as EngineThreadData;
+const post = (m: FromEngineThread, transfer?: MessagePort[]): void => parent.postMessage(m, transfer);
+
+const logger = pino({ level: data.logLevel, base: null }, { write: (line: string) => post({ type: 'log', line }) });
+const engine = new SipEngine({ ...data.options, logger });
+
+parent.on('message', (m: ToEngineThread) => {
+  if (m.type === 'adopt') {
+    engine.adoptApp(new PortSocket(m.port));
+    return;
+  }
+  engine.stop().then(
+    () => post({ type: 'stopped' }),
+    (err: unknown) => {
+      logger.error({ err }, 'SIP engine stop failed');
+      post({ type: 'stopped' });
+    },
+  );
+});
+
+try {
+  await engine.start();
+  post({ type: 'ready', wirePort: engine.wirePort });
+} catch (err) {
+  const code = (err as { code?: unknown } | null)?.code;
+  post({ type: 'failed', message: err instanceof Error ? err.message : String(err), ...(typeof code === 'string' ? { code } : {}) });
+}

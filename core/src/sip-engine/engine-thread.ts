@@ -1,0 +1,129 @@
+/**
+ * The embedded SIP engine on a worker thread of its own
+ * (`sip.engineThread = "worker"`). The engine's work (parsing, transactions,
+ * timers, sockets, and the garbage its messages leave) then runs beside the
+ * host's apps instead of between them: on a machine with two or more cores
+ * the main thread's event loop only carries drachtio-srf and the plugins.
+ * Apps reach the engine's wire through a MessagePort each (PortSocket), and
+ * other drachtio apps over TCP as before. The engine's log records are
+ * written by the host's logger.
+ */
+import { Worker, MessageChannel } from 'node:worker_threads';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { SipEngineOptions } from './sip-engine.ts';
+import type { EngineThreadData, FromEngineThread, ToEngineThread } from './engine-thread-main.ts';
+import { PortSocket } from './wire/port-socket.ts';
+
+const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+/** How long a stopping engine thread may take to close its sockets before it is terminated. */
+const STOP_GRACE_MS = 5000;
+
+/** The worker to run: compiled JavaScript next to this file, or the TypeScript through tsx. */
+function engineWorker(data: EngineThreadData): Worker {
+  const here = import.meta.url;
+  const opts = { workerData: data, name: 'switchboard-sip-engine' };
+  if (!here.endsWith('.ts')) return new Worker(new URL('./engine-thread-main.js', here), opts);
+  // Running from source: the worker registers tsx before it imports the TypeScript entry.
+  const entry = new URL('./engine-thread-main.ts', here).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(bootstrap, { ...opts, eval: true });
+}
+
+export class EngineThread {
+  readonly #options: Omit<SipEngineOptions, 'logger'>;
+  readonly #log: Logger;
+  #worker?: Worker;
+  #wirePort = 0;
+  #stopping = false;
+  #stopped?: () => void;
+
+  constructor(opts: SipEngineOptions) {
+    const { logger, ...options } = opts;
+    this.#options = options;
+    if (!logger) throw new Error('EngineThread needs a logger for the engine thread\'s records');
+    this.#log = logger;
+  }
+
+  get wirePort(): number {
+    return this.#wirePort;
+  }
+
+  async start(): Promise<void> {
+    if (this.#worker) return;
+    const worker = engineWorker({ options: this.#options, logLevel: this.#log.level });
+    this.#worker = worker;
+    await new Promise<void>((resolve, reject) => {
+      const fail = (err: Error): void => {
+        this.#worker = undefined;
+        void worker.terminate();
+        reject(err);
+      };
+      worker.on('message', (m: FromEngineThread) => {
+        switch (m.type) {
+          case 'log':
+            this.#write(m.line);
+            break;
+          case 'ready':
+            this.#wirePort = m.wirePort;
+            resolve();
+            break;
+          case 'failed':
+            fail(Object.assign(new Error(m.message), m.code ? { code: m.code } : {}));
+            break;
+          case 'stopped':
+            this.#stopped?.();
+            break;
+        }
+      });
+      worker.once('error', (err) => {
+        if (!this.#wirePort) fail(err);
+        else this.#log.error({ err, code: 'SIP_ERR_ENGINE_THREAD' }, 'the SIP engine thread failed; SIP is down until the host restarts');
+      });
+      worker.once('exit', (code) => {
+        if (!this.#wirePort) fail(new Error(`the SIP engine thread exited (${code}) before it was ready`));
+        else if (!this.#stopping) this.#log.error({ code: 'SIP_ERR_ENGINE_THREAD', exitCode: code }, 'the SIP engine thread exited; SIP is down until the host restarts');
+        if (this.#worker === worker) this.#worker = undefined;
+        this.#stopped?.();
+      });
+    });
+  }
+
+  /** A connection to the engine's wire for an app on this thread (hand it to drachtio-srf). */
+  openLoopback(): Socket {
+    const worker = this.#worker;
+    if (!worker) throw new Error('the SIP engine thread is not running');
+    const { port1, port2 } = new MessageChannel();
+    worker.postMessage({ type: 'adopt', port: port2 } satisfies ToEngineThread, [port2]);
+    return new PortSocket(port1);
+  }
+
+  async stop(): Promise<void> {
+    const worker = this.#worker;
+    if (!worker || this.#stopping) return;
+    this.#stopping = true;
+    const stopped = new Promise<void>((resolve) => {
+      this.#stopped = resolve;
+    });
+    worker.postMessage({ type: 'stop' } satisfies ToEngineThread);
+    const grace = setTimeout(() => void worker.terminate(), STOP_GRACE_MS);
+    await stopped;
+    clearTimeout(grace);
+    await worker.terminate();
+    this.#worker = undefined;
+  }
+
+  /** One of the engine thread's pino records, written by the host's logger. */
+  #write(line: string): void {
+    let rec: Record<string, unknown>;
+    try {
+      rec = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    const { level, msg, time: _time, ...fields } = rec;
+    const method = LEVELS[Number(level)] ?? 'info';
+    this.#log[method](fields, typeof msg === 'string' ? msg : '');
+  }
+}
