@@ -73,81 +73,84 @@ function answer(m: string, status: number, reason: string, toTag: string): strin
   return [`SIP/2.0 ${status} ${reason}`, ...keep, `To: ${header(m, 'To')};tag=${toTag}`, 'Content-Length: 0', '', ''].join('\r\n');
 }
 
-t.test('authentication and location routing', async (t) => {
-  const host = await createTestHost({ plugins: [], sites: [D], config: { sip: { auth: CHALLENGE } } });
-  t.teardown(() => host.close());
-  for (const u of ['alice', 'bob', 'dave']) await addUser(host, u);
-  const [a, b1, b2] = await Promise.all([0, 1, 2].map(() => udpPeer({ host: '127.0.0.1', port: host.sipPort })));
-  t.teardown(() => Promise.all([a, b1, b2].map((p) => p!.close())));
-  await registerAs(b1!, 'bob');
-  await registerAs(b2!, 'bob');
-  t.equal(host.host.sipEndpoints(D, 'bob').length, 2, 'bob has two endpoints');
-  t.match(host.host.sipEndpoints(D, 'bob')[0], { transport: 'udp', userAgent: '' });
+// Both with the engine on the main thread and on its own worker thread (sip.engineThread).
+for (const engineThread of ['main', 'worker'] as const) {
+  t.test(`authentication and location routing (engine on the ${engineThread} thread)`, async (t) => {
+    const host = await createTestHost({ plugins: [], sites: [D], config: { sip: { engineThread, auth: CHALLENGE } } });
+    t.teardown(() => host.close());
+    for (const u of ['alice', 'bob', 'dave']) await addUser(host, u);
+    const [a, b1, b2] = await Promise.all([0, 1, 2].map(() => udpPeer({ host: '127.0.0.1', port: host.sipPort })));
+    t.teardown(() => Promise.all([a, b1, b2].map((p) => p!.close())));
+    await registerAs(b1!, 'bob');
+    await registerAs(b2!, 'bob');
+    t.equal(host.host.sipEndpoints(D, 'bob').length, 2, 'bob has two endpoints');
+    t.match(host.host.sipEndpoints(D, 'bob')[0], { transport: 'udp', userAgent: '' });
 
-  a!.send(req(a!, 'MESSAGE', 'alice', 'bob', { callId: 'noauth', body: 'hi' }));
-  t.equal(statusOf(await a!.next((m) => m.includes('noauth') && statusOf(m) >= 200)), 407, 'out-of-dialog MESSAGE from a local user is challenged');
+    a!.send(req(a!, 'MESSAGE', 'alice', 'bob', { callId: 'noauth', body: 'hi' }));
+    t.equal(statusOf(await a!.next((m) => m.includes('noauth') && statusOf(m) >= 200)), 407, 'out-of-dialog MESSAGE from a local user is challenged');
 
-  const invite = withAuth(a!, 'INVITE', 'alice', 'bob', { callId: 'fork-1', body: 'v=0' });
-  const [i1, i2] = await Promise.all([b1!.next((m) => m.startsWith('INVITE ')), b2!.next((m) => m.startsWith('INVITE '))]);
-  t.ok(i1 && i2, 'the INVITE forked to both endpoints');
-  t.equal(i1!.split('\r\n\r\n')[1], 'v=0', 'body relayed untouched');
-  b1!.send(answer(i1!, 180, 'Ringing', 'b1'));
-  b2!.send(answer(i2!, 180, 'Ringing', 'b2'));
-  b1!.send(answer(i1!, 200, 'OK', 'b1').replace('Content-Length: 0', `Contact: <sip:bob@127.0.0.1:${b1!.port}>\r\nContent-Length: 0`));
-  const final = await invite;
-  t.equal(statusOf(final), 200, 'the caller gets the first 2xx');
-  t.match(header(final, 'To'), /tag=b1/);
-  const cancel = await b2!.next((m) => m.startsWith('CANCEL '));
-  t.ok(cancel, 'the other branch is cancelled');
-  b2!.send(answer(cancel, 200, 'OK', 'b2'));
-  b2!.send(answer(i2!, 487, 'Request Terminated', 'b2'));
-  await b2!.next((m) => m.startsWith('ACK '));
+    const invite = withAuth(a!, 'INVITE', 'alice', 'bob', { callId: 'fork-1', body: 'v=0' });
+    const [i1, i2] = await Promise.all([b1!.next((m) => m.startsWith('INVITE ')), b2!.next((m) => m.startsWith('INVITE '))]);
+    t.ok(i1 && i2, 'the INVITE forked to both endpoints');
+    t.equal(i1!.split('\r\n\r\n')[1], 'v=0', 'body relayed untouched');
+    b1!.send(answer(i1!, 180, 'Ringing', 'b1'));
+    b2!.send(answer(i2!, 180, 'Ringing', 'b2'));
+    b1!.send(answer(i1!, 200, 'OK', 'b1').replace('Content-Length: 0', `Contact: <sip:bob@127.0.0.1:${b1!.port}>\r\nContent-Length: 0`));
+    const final = await invite;
+    t.equal(statusOf(final), 200, 'the caller gets the first 2xx');
+    t.match(header(final, 'To'), /tag=b1/);
+    const cancel = await b2!.next((m) => m.startsWith('CANCEL '));
+    t.ok(cancel, 'the other branch is cancelled');
+    b2!.send(answer(cancel, 200, 'OK', 'b2'));
+    b2!.send(answer(i2!, 487, 'Request Terminated', 'b2'));
+    await b2!.next((m) => m.startsWith('ACK '));
 
-  const msg = withAuth(a!, 'MESSAGE', 'alice', 'bob', { callId: 'msg-1', body: 'hello bob' });
-  const [m1, m2] = await Promise.all([b1!.next((m) => m.startsWith('MESSAGE ')), b2!.next((m) => m.startsWith('MESSAGE '))]);
-  t.match(m1, /hello bob/);
-  b1!.send(answer(m1, 200, 'OK', 'b1'));
-  b2!.send(answer(m2, 200, 'OK', 'b2'));
-  t.equal(statusOf(await msg), 200, 'MESSAGE delivered to every endpoint and answered');
+    const msg = withAuth(a!, 'MESSAGE', 'alice', 'bob', { callId: 'msg-1', body: 'hello bob' });
+    const [m1, m2] = await Promise.all([b1!.next((m) => m.startsWith('MESSAGE ')), b2!.next((m) => m.startsWith('MESSAGE '))]);
+    t.match(m1, /hello bob/);
+    b1!.send(answer(m1, 200, 'OK', 'b1'));
+    b2!.send(answer(m2, 200, 'OK', 'b2'));
+    t.equal(statusOf(await msg), 200, 'MESSAGE delivered to every endpoint and answered');
 
-  t.equal(statusOf(await withAuth(a!, 'MESSAGE', 'alice', 'carol', { callId: 'unknown', body: 'x' })), 404, 'unknown user: 404');
-  t.equal(statusOf(await withAuth(a!, 'MESSAGE', 'alice', 'dave', { callId: 'offline', body: 'x' })), 480, 'known but not registered: 480');
+    t.equal(statusOf(await withAuth(a!, 'MESSAGE', 'alice', 'carol', { callId: 'unknown', body: 'x' })), 404, 'unknown user: 404');
+    t.equal(statusOf(await withAuth(a!, 'MESSAGE', 'alice', 'dave', { callId: 'offline', body: 'x' })), 480, 'known but not registered: 480');
 
-  a!.send(req(a!, 'MESSAGE', 'alice', 'bob', { callId: 'in-dialog', toTag: 'existing', body: 'in dialog' }));
-  const inDialog = await b1!.next((m) => m.includes('in-dialog'));
-  t.ok(inDialog, 'an in-dialog request is not re-challenged');
-  b1!.send(answer(inDialog, 200, 'OK', 'existing'));
-  await b2!.next((m) => m.includes('in-dialog')).then((m) => b2!.send(answer(m, 200, 'OK', 'existing')));
+    a!.send(req(a!, 'MESSAGE', 'alice', 'bob', { callId: 'in-dialog', toTag: 'existing', body: 'in dialog' }));
+    const inDialog = await b1!.next((m) => m.includes('in-dialog'));
+    t.ok(inDialog, 'an in-dialog request is not re-challenged');
+    b1!.send(answer(inDialog, 200, 'OK', 'existing'));
+    await b2!.next((m) => m.includes('in-dialog')).then((m) => b2!.send(answer(m, 200, 'OK', 'existing')));
 
-  const wrong = await withAuth(a!, 'MESSAGE', 'alice', 'bob', { callId: 'wrongpw', password: 'nope', body: 'x' });
-  t.equal(statusOf(wrong), 403, 'wrong password: 403');
-});
+    const wrong = await withAuth(a!, 'MESSAGE', 'alice', 'bob', { callId: 'wrongpw', password: 'nope', body: 'x' });
+    t.equal(statusOf(wrong), 403, 'wrong password: 403');
+  });
 
-t.test('sipp registers many users with digest auth and sends challenged MESSAGEs', async (t) => {
-  const host = await createTestHost({ plugins: [], sites: [D], config: { sip: { auth: CHALLENGE, registrar: { algorithms: ['MD5', 'SHA-256'] } } } });
-  t.teardown(() => host.close());
-  const users = Array.from({ length: 40 }, (_, i) => `user${i}`);
-  for (const u of users) await addUser(host, u);
-  const dir = mkdtempSync(join(tmpdir(), 'sb-sipp-'));
-  const inf = join(dir, 'users.csv');
-  // sipp does not expand keywords inside [authentication …], so the whole header spec is a field.
-  writeFileSync(inf, `SEQUENTIAL\n${users.map((u) => `${u};${u}-secret;[authentication username=${u} password=${u}-secret]`).join('\n')}\n`);
-  const r = await runSipp({ scenario: 'uac-register-auth.xml', target: `127.0.0.1:${host.sipPort}`, injectFile: inf, calls: users.length, rate: 40, timeoutMs: 20000, keys: { domain: D, expires: '300' } });
-  t.equal(r.successful, users.length, `all ${users.length} registered (${r.errors ?? ''})`);
-  t.equal(users.filter((u) => host.host.sipEndpoints(D, u).length === 1).length, users.length, 'each has one binding');
+  t.test(`sipp registers many users with digest auth and sends challenged MESSAGEs (engine on the ${engineThread} thread)`, async (t) => {
+    const host = await createTestHost({ plugins: [], sites: [D], config: { sip: { engineThread, auth: CHALLENGE, registrar: { algorithms: ['MD5', 'SHA-256'] } } } });
+    t.teardown(() => host.close());
+    const users = Array.from({ length: 40 }, (_, i) => `user${i}`);
+    for (const u of users) await addUser(host, u);
+    const dir = mkdtempSync(join(tmpdir(), 'sb-sipp-'));
+    const inf = join(dir, 'users.csv');
+    // sipp does not expand keywords inside [authentication …], so the whole header spec is a field.
+    writeFileSync(inf, `SEQUENTIAL\n${users.map((u) => `${u};${u}-secret;[authentication username=${u} password=${u}-secret]`).join('\n')}\n`);
+    const r = await runSipp({ scenario: 'uac-register-auth.xml', target: `127.0.0.1:${host.sipPort}`, injectFile: inf, calls: users.length, rate: 40, timeoutMs: 20000, keys: { domain: D, expires: '300' } });
+    t.equal(r.successful, users.length, `all ${users.length} registered (${r.errors ?? ''})`);
+    t.equal(users.filter((u) => host.host.sipEndpoints(D, u).length === 1).length, users.length, 'each has one binding');
 
-  const target = await udpPeer({ host: '127.0.0.1', port: host.sipPort });
-  t.teardown(() => target.close());
-  await addUser(host, 'inbox');
-  await registerAs(target, 'inbox');
-  target.received.length = 0;
-  const answering = setInterval(() => {
-    for (const m of target.received.splice(0)) if (m.startsWith('MESSAGE ')) target.send(answer(m, 200, 'OK', 'in'));
-  }, 10);
-  t.teardown(() => clearInterval(answering));
-  const msg = await runSipp({ scenario: 'uac-message-auth.xml', target: `127.0.0.1:${host.sipPort}`, injectFile: inf, calls: 10, rate: 20, timeoutMs: 20000, keys: { domain: D, to: 'inbox' } });
-  t.equal(msg.successful, 10, `challenged MESSAGEs relayed to the registered user (${msg.errors ?? ''})`);
-});
+    const target = await udpPeer({ host: '127.0.0.1', port: host.sipPort });
+    t.teardown(() => target.close());
+    await addUser(host, 'inbox');
+    await registerAs(target, 'inbox');
+    target.received.length = 0;
+    const answering = setInterval(() => {
+      for (const m of target.received.splice(0)) if (m.startsWith('MESSAGE ')) target.send(answer(m, 200, 'OK', 'in'));
+    }, 10);
+    t.teardown(() => clearInterval(answering));
+    const msg = await runSipp({ scenario: 'uac-message-auth.xml', target: `127.0.0.1:${host.sipPort}`, injectFile: inf, calls: 10, rate: 20, timeoutMs: 20000, keys: { domain: D, to: 'inbox' } });
+    t.equal(msg.successful, 10, `challenged MESSAGEs relayed to the registered user (${msg.errors ?? ''})`);
+  });
+}
 
 t.test('a WebSocket client is reached over its own connection', async (t) => {
   const { freePort } = await import('./helpers/sipp.ts');
