@@ -20,6 +20,8 @@ export interface PresenceHostOptions {
   adminPassword: string;
   /** SIP timer T1 in ms (default 500); a small one lets transactions end sooner (bench/presence-heap.ts). */
   t1?: number;
+  /** sip.engineThread of the host (default main). */
+  engineThread?: 'main' | 'worker';
 }
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -52,7 +54,7 @@ async function main(): Promise<void> {
     storage: opts.storageUrl,
     adminPassword: opts.adminPassword,
     logLevel: 'warn',
-    ...(opts.t1 ? { config: { sip: { timers: { t1: opts.t1 } } } } : {}),
+    config: { sip: { engineThread: opts.engineThread ?? 'main', ...(opts.t1 ? { timers: { t1: opts.t1 } } : {}) } },
   });
   let stopping = false;
   const stop = async () => {

@@ -96,12 +96,12 @@ function pssKb(pids: number[]): number {
   return total;
 }
 
-async function startSwitchboard(workDir: string, users: string[]): Promise<Target> {
+async function startSwitchboard(workDir: string, users: string[], engineThread: 'main' | 'worker'): Promise<Target> {
   const storageUrl = `sqlite:${join(workDir, 'switchboard.db')}`;
   // PRESENCE_BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the host (for finding hot paths).
   const prof = process.env.PRESENCE_BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.PRESENCE_BENCH_CPU_PROF] : [];
   const child: ChildProcess = spawn(process.execPath, [...prof, '--expose-gc', '--import', 'tsx', fileURLToPath(new URL('./presence-host.ts', import.meta.url)),
-    JSON.stringify({ storageUrl, domain: DOMAIN, adminPassword: ADMIN_PASSWORD })], { stdio: ['pipe', 'pipe', 'inherit'] });
+    JSON.stringify({ storageUrl, domain: DOMAIN, adminPassword: ADMIN_PASSWORD, engineThread })], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const waiters: Array<(line: string) => void> = [];
   lines.on('line', (line) => waiters.shift()?.(line));
@@ -120,7 +120,7 @@ async function startSwitchboard(workDir: string, users: string[]): Promise<Targe
   if (cfg.status !== 200) throw new Error(`presence config: ${cfg.status} ${await cfg.text()}`);
   return {
     kind: 'switchboard',
-    label: 'Switchboard host (presence plugin, 1 process, SQLite)',
+    label: `Switchboard host (presence plugin, 1 process, SQLite, engine on the ${engineThread} thread)`,
     port: info.sipPort,
     mem: async () => {
       child.stdin!.write('mem\n');
@@ -340,12 +340,15 @@ export async function run(argv: string[]): Promise<void> {
       'settle-seconds': { type: 'string', default: '35' },
       'subscribe-window': { type: 'string', default: '200' },
       marginal: { type: 'boolean', default: false },
+      'engine-thread': { type: 'string', default: 'worker' },
     },
     allowPositionals: false,
   });
   SETTLE_MS = Number(values['settle-seconds']) * 1000;
   const scenarios = values.scenarios!.split(',') as Array<'one' | 'many'>;
   const targets = values.targets!.split(',') as TargetKind[];
+  const engineThread = values['engine-thread'] as 'main' | 'worker';
+  if (engineThread !== 'main' && engineThread !== 'worker') throw new Error(`--engine-thread is main or worker, not ${engineThread}`);
   const opts = { rounds: Number(values.rounds), rates: values.rates!.split(',').map(Number), stepSeconds: Number(values['step-seconds']), subscribeWindow: Number(values['subscribe-window']), marginal: values.marginal === true };
   say(`presence benchmark on ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`);
   const results: ScenarioResult[] = [];
@@ -357,7 +360,7 @@ export async function run(argv: string[]): Promise<void> {
       say(`\n== ${scenario === 'one' ? `1 user × ${perUser} watchers` : `${users.length} users × ${perUser} watchers`} on ${kind}`);
       let target: Target | undefined;
       try {
-        target = kind === 'switchboard' ? await startSwitchboard(workDir, users) : await startKamailio(Number(values['kamailio-children']));
+        target = kind === 'switchboard' ? await startSwitchboard(workDir, users, engineThread) : await startKamailio(Number(values['kamailio-children']));
         say(`  ${target.label}, SIP on 127.0.0.1:${target.port}`);
         results.push(await runScenario(target, scenario, users, perUser, opts));
       } catch (err) {
