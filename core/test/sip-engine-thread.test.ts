@@ -30,6 +30,7 @@ function capturingLogger(): { log: pino.Logger; records: Array<Record<string, un
 /** A router that answers every OPTIONS 200 with a header naming the thread that ran it. */
 function optionsRouter(): SipRouter {
   return {
+    useDirectInDialog: () => undefined,
     attach(srf: Srf) {
       // options() is missing from drachtio-srf's typings.
       (srf as unknown as { options(h: (req: unknown, res: Srf.SrfResponse) => void): void }).options((_req, res) => res.send(200, { headers: { 'X-Answered-By': 'core-srf' } }));

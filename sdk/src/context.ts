@@ -101,6 +101,18 @@ export interface PluginSip {
    * an empty list when the user has no registration.
    */
   sendToUser(site: string, username: string, request: SipOutgoingRequest): Promise<SipSendResult[]>;
+  /**
+   * Send a request (a method listed in `permissions.sip`; not INVITE, ACK or
+   * CANCEL) inside a dialog the SIP engine keeps, such as the subscription
+   * dialog a SUBSCRIBE created: `stackDialogId` is the id drachtio-srf
+   * reports for it. Resolves with the final status: 481 when the dialog is
+   * gone, 408 when no answer came. The engine builds the request from the
+   * dialog (Request-URI, route set, From, To, Call-ID, CSeq). With the
+   * embedded engine this skips the drachtio wire, so a plugin can send
+   * thousands at once (presence NOTIFYs); with an external drachtio-server
+   * it goes through drachtio-srf.
+   */
+  requestInDialog(stackDialogId: string, request: SipOutgoingRequest): Promise<number>;
 }
 
 /** A request the server originates (see {@link PluginSip.sendToUser}). */

@@ -97,6 +97,16 @@ export function createPluginContext(plugin: PluginRuntime, deps: ContextDeps): P
         }
         return deps.sip.sendToUser(site, username, { ...request, method: upper });
       },
+      requestInDialog(stackDialogId, request) {
+        const upper = request.method.toUpperCase();
+        if (!(perms.sip ?? []).includes(upper as never)) {
+          return Promise.reject(coreError('CORE_ERR_SIP_METHOD_NOT_DECLARED', `${plugin.id} tried to send ${upper}`));
+        }
+        if (upper === 'INVITE' || upper === 'ACK' || upper === 'CANCEL') {
+          return Promise.reject(coreError('CORE_ERR_SIP_METHOD_NOT_DECLARED', `${plugin.id} tried to send ${upper} with requestInDialog; INVITE transactions belong to drachtio-srf's dialogs`));
+        }
+        return deps.sip.requestInDialog(stackDialogId, { ...request, method: upper });
+      },
     },
     events: {
       async publish(topic, payload) {

@@ -26,6 +26,16 @@ export interface SipRouterDeps {
 
 type Next = (err?: unknown) => void;
 
+/** An engine's own path for in-dialog requests (SipEngine.requestInDialog). */
+export type DirectInDialog = (dialogId: string, method: string, headers: Record<string, string>, body?: string) => Promise<number>;
+
+/**
+ * drachtio-srf wants a URI even for a request on a stack dialog id; the
+ * engine ignores it and sends to the dialog's remote target. A `.invalid`
+ * host (RFC 6761) so it can never be dialled by mistake.
+ */
+const IN_DIALOG_URI = 'sip:in-dialog.invalid';
+
 /** What the core does before and after the plugins' handlers of a site. */
 export interface CoreSipStage {
   /** Request for no local domain. */
@@ -54,6 +64,7 @@ export class SipRouter {
    */
   readonly #alive = new WeakSet<object>();
   #srf?: Srf;
+  #direct?: DirectInDialog;
 
   constructor(deps: SipRouterDeps) {
     this.#deps = deps;
@@ -115,7 +126,24 @@ export class SipRouter {
     }));
   }
 
-  #send(srf: Srf, uri: string, request: SipOutgoingRequest): Promise<number> {
+  /**
+   * Send `request` inside a dialog the SIP engine keeps (its stack dialog
+   * id). With the embedded engine it goes to the engine directly (no wire,
+   * no drachtio-srf parsing of each response); otherwise through the Srf.
+   */
+  requestInDialog(stackDialogId: string, request: SipOutgoingRequest): Promise<number> {
+    if (this.#direct) return this.#direct(stackDialogId, request.method, request.headers ?? {}, request.body);
+    const srf = this.#srf;
+    if (!srf) return Promise.resolve(503);
+    return this.#send(srf, IN_DIALOG_URI, request, stackDialogId);
+  }
+
+  /** The embedded engine's wire-less path for requestInDialog; undefined sends through the Srf. */
+  useDirectInDialog(fn: DirectInDialog | undefined): void {
+    this.#direct = fn;
+  }
+
+  #send(srf: Srf, uri: string, request: SipOutgoingRequest, stackDialogId?: string): Promise<number> {
     // Past Timer F (32 s) the engine has given up; the guard covers an engine that never answers.
     const GUARD_MS = 40_000;
     return new Promise<number>((resolve) => {
@@ -125,7 +153,7 @@ export class SipRouter {
         clearTimeout(timer);
         resolve(status);
       };
-      const opts = { method: request.method, headers: request.headers ?? {}, ...(request.body !== undefined ? { body: request.body } : {}) };
+      const opts = { method: request.method, headers: request.headers ?? {}, ...(request.body !== undefined ? { body: request.body } : {}), ...(stackDialogId ? { stackDialogId } : {}) };
       // The callback form is in drachtio-srf but its typings only describe the promise form.
       (srf.request as unknown as (u: string, o: unknown, cb: (err: Error | null, sent?: { on(e: 'response', l: (r: { status: number }) => void): void }) => void) => void)(uri, opts, (err, sent) => {
         if (err || !sent) {

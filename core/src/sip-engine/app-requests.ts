@@ -17,7 +17,10 @@ import type { ClientTransaction } from './transaction/client-transaction.ts';
 
 interface UacState {
   kind: 'uac';
-  conn: AppConnection;
+  /** The app that sent the request; absent for a request made in the engine's own thread (directInDialog). */
+  conn?: AppConnection;
+  /** Instead of telling an app: the final status, once. */
+  onFinal?: (status: number) => void;
   dialog?: Dialog;
   answered?: boolean;
   /** CANCEL held until the INVITE gets a provisional response (RFC 3261 §9.1). */
@@ -104,7 +107,7 @@ function uacResponse(s: EngineState, txn: ClientTransaction, st: UacState, res: 
   }
   if (creates && res.status > 100 && res.status < 300 && tagOf(res.get('to') ?? '')) {
     if (!st.dialog) {
-      st.dialog = s.dialogs.add(uacDialog(req, res, flow, st.conn));
+      st.dialog = s.dialogs.add(uacDialog(req, res, flow, st.conn!));
     } else if (res.status >= 200) {
       s.dialogs.remove(st.dialog);
       confirmUac(st.dialog, res);
@@ -128,7 +131,11 @@ function uacResponse(s: EngineState, txn: ClientTransaction, st: UacState, res: 
       else s.cdr('stop', 'application', res, res.status === 487 ? 'call-canceled' : 'call-rejected');
     }
   }
-  if (!st.conn.closed) s.toApp(st.conn, 'network', res, flow, txn.id, dialogId);
+  if (st.onFinal) {
+    if (res.status >= 200) st.onFinal(res.status);
+  } else if (st.conn && !st.conn.closed) {
+    s.toApp(st.conn, 'network', res, flow, txn.id, dialogId);
+  }
 }
 
 /**
@@ -171,6 +178,54 @@ async function inDialog(s: EngineState, conn: AppConnection, cmd: SipCommand, ap
   txn.owner = state;
   s.echo(conn, cmd.msgId, req, target, txn.id, d.id);
   await txn.start();
+}
+
+/** Methods directInDialog sends: no INVITE (its ACK and CANCEL belong to the app that sent it). */
+const DIRECT_METHODS = new Set(['NOTIFY', 'INFO', 'MESSAGE', 'UPDATE', 'OPTIONS', 'REFER', 'SUBSCRIBE', 'BYE']);
+
+/**
+ * A request inside a dialog the engine keeps, made by code in the engine's
+ * own process without the wire (the host's bulk NOTIFYs): built from the
+ * dialog state exactly as an app's in-dialog request, with the same dialog
+ * bookkeeping on its final response. Resolves with the final status: 481
+ * without such a dialog, 408 on timeout, 503 when it cannot be sent.
+ */
+export function directInDialog(s: EngineState, dialogId: string, method: string, headers: Record<string, string>, body?: string): Promise<number> {
+  const upper = method.toUpperCase();
+  if (!DIRECT_METHODS.has(upper)) return Promise.reject(new SipEngineError('SIP_ERR_BAD_APP_MESSAGE', `${method} cannot be sent this way; use the app's Srf`));
+  const d = s.dialogs.byId(dialogId);
+  if (!d) return Promise.resolve(481);
+  return new Promise<number>((resolve) => {
+    let settled = false;
+    const onFinal = (status: number): void => {
+      if (settled) return;
+      settled = true;
+      resolve(status);
+    };
+    void (async () => {
+      const app = SipMessage.request(upper, d.remoteTarget);
+      for (const [name, value] of Object.entries(headers)) app.append(name, value);
+      if (body) app.body = Buffer.from(body);
+      const req = inDialogRequest(d, upper, app);
+      const firstRoute = d.routeSet[0];
+      const hop = firstRoute ? firstRoute.replace(/^[^<]*<([^>]*)>.*$/, '$1') : req.uri;
+      const { target, listener } = await pickTarget(s, hop, d.routeSet.length ? undefined : d.flow);
+      const branch = newBranch();
+      req.prepend('Via', s.local.via(listener, branch));
+      if (NEEDS_CONTACT.has(upper) && !req.has('contact')) req.append('Contact', `<${s.local.uri(listener)}>`);
+      const state: UacState = { kind: 'uac', dialog: d, onFinal };
+      const txn = s.createClientTxn(req, target, branch, {
+        onResponse: (res, flow, t) => uacResponse(s, t, state, res, flow),
+        onTimeout: (t, reason) => uacResponse(s, t, state, buildResponse(t.request, reason === 'timeout' ? 408 : 503, undefined, newTag()), undefined),
+        onTerminated: () => onFinal(503),
+      });
+      txn.owner = state;
+      await txn.start();
+    })().catch((err: unknown) => {
+      s.log.debug({ err, dialogId }, 'in-dialog request not sent');
+      onFinal(503);
+    });
+  });
 }
 
 function cancel(s: EngineState, conn: AppConnection, cmd: SipCommand, app: SipMessage): void {

@@ -18,6 +18,18 @@ export interface EngineThreadData {
 
 /** Main thread → engine thread. */
 export type ToEngineThread = { type: 'adopt'; port: MessagePort } | { type: 'stop' };
+
+/** Beside the wire on an app's port (PortSocket.postExtra): in-dialog requests, and their final statuses back. */
+export type WireExtra = { requests: InDialogItem[] } | { finals: Array<[id: number, status: number]> };
+
+/** One in-dialog request (SipEngine.requestInDialog) and the id its status comes back with. */
+export interface InDialogItem {
+  id: number;
+  dialogId: string;
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+}
 /** Engine thread → main thread. */
 export type FromEngineThread =
   | { type: 'ready'; wirePort: number }
@@ -33,9 +45,34 @@ const post = (m: FromEngineThread, transfer?: MessagePort[]): void => parent.pos
 const logger = pino({ level: data.logLevel, base: null }, { write: (line: string) => post({ type: 'log', line }) });
 const engine = new SipEngine({ ...data.options, logger });
 
+/**
+ * An app on the main thread: its wire, and beside it the host's in-dialog
+ * requests (SipEngine.requestInDialog), whose final statuses go back on the
+ * same port, together once per tick.
+ */
+function adopt(port: MessagePort): void {
+  const socket = new PortSocket(port);
+  let finals: Array<[number, number]> = [];
+  const flush = (): void => {
+    const items = finals;
+    finals = [];
+    socket.postExtra({ finals: items } satisfies WireExtra);
+  };
+  socket.on('extra', (x: WireExtra) => {
+    if (!('requests' in x)) return;
+    for (const item of x.requests) {
+      const done = (status: number): void => {
+        if (finals.push([item.id, status]) === 1) setImmediate(flush);
+      };
+      engine.requestInDialog(item.dialogId, item.method, item.headers, item.body).then(done, () => done(503));
+    }
+  });
+  engine.adoptApp(socket);
+}
+
 parent.on('message', (m: ToEngineThread) => {
   if (m.type === 'adopt') {
-    engine.adoptApp(new PortSocket(m.port));
+    adopt(m.port);
     return;
   }
   engine.stop().then(

@@ -12,7 +12,7 @@ import { Worker, MessageChannel } from 'node:worker_threads';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { SipEngineOptions } from './sip-engine.ts';
-import type { EngineThreadData, FromEngineThread, ToEngineThread } from './engine-thread-main.ts';
+import type { EngineThreadData, FromEngineThread, InDialogItem, ToEngineThread, WireExtra } from './engine-thread-main.ts';
 import { PortSocket } from './wire/port-socket.ts';
 
 const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
@@ -38,6 +38,13 @@ export class EngineThread {
   #wirePort = 0;
   #stopping = false;
   #stopped?: () => void;
+  /** The app on this thread whose port also carries the in-dialog requests (the host's Srf). */
+  #app?: PortSocket;
+  /** In-dialog requests not yet handed to the thread (sent together once per turn of the loop). */
+  #outbox: InDialogItem[] = [];
+  /** Request id → who waits for its final status. */
+  readonly #waiting = new Map<number, (status: number) => void>();
+  #nextId = 1;
 
   constructor(opts: SipEngineOptions) {
     const { logger, ...options } = opts;
@@ -85,6 +92,9 @@ export class EngineThread {
         if (!this.#wirePort) fail(new Error(`the SIP engine thread exited (${code}) before it was ready`));
         else if (!this.#stopping) this.#log.error({ code: 'SIP_ERR_ENGINE_THREAD', exitCode: code }, 'the SIP engine thread exited; SIP is down until the host restarts');
         if (this.#worker === worker) this.#worker = undefined;
+        // Requests the thread took with it: the engine is gone, so they were not sent (or not answered).
+        for (const resolve of this.#waiting.values()) resolve(503);
+        this.#waiting.clear();
         this.#stopped?.();
       });
     });
@@ -96,7 +106,40 @@ export class EngineThread {
     if (!worker) throw new Error('the SIP engine thread is not running');
     const { port1, port2 } = new MessageChannel();
     worker.postMessage({ type: 'adopt', port: port2 } satisfies ToEngineThread, [port2]);
-    return new PortSocket(port1);
+    const app = new PortSocket(port1);
+    app.on('extra', (x: WireExtra) => {
+      if ('finals' in x) for (const [id, status] of x.finals) this.#settle(id, status);
+    });
+    app.once('close', () => {
+      if (this.#app === app) this.#app = undefined;
+    });
+    this.#app = app;
+    return app;
+  }
+
+  /**
+   * SipEngine.requestInDialog, on the engine's thread. The requests of one
+   * turn of the event loop cross together, on the app's port after what the
+   * app wrote on the wire before them (a 200 to a PUBLISH goes out before
+   * the NOTIFYs it causes, as it would through the wire).
+   */
+  requestInDialog(dialogId: string, method: string, headers: Record<string, string>, body?: string): Promise<number> {
+    if (!this.#worker || this.#stopping) return Promise.resolve(503);
+    const id = this.#nextId++;
+    if (this.#outbox.push({ id, dialogId, method, headers, ...(body !== undefined ? { body } : {}) }) === 1) {
+      setImmediate(() => {
+        const items = this.#outbox;
+        this.#outbox = [];
+        if (!this.#app?.postExtra({ requests: items } satisfies WireExtra)) for (const item of items) this.#settle(item.id, 503);
+      });
+    }
+    return new Promise<number>((resolve) => this.#waiting.set(id, resolve));
+  }
+
+  #settle(id: number, status: number): void {
+    const resolve = this.#waiting.get(id);
+    this.#waiting.delete(id);
+    resolve?.(status);
   }
 
   async stop(): Promise<void> {

@@ -16,7 +16,7 @@ import type { AppConnection, ProxyCommand, SipCommand } from './wire/app-connect
 import { readAppMessage } from './wire/app-message.ts';
 import { LoopbackSocket } from './wire/loopback-socket.ts';
 import { handleInbound, popOwnRoutes } from './inbound.ts';
-import { requestFromApp } from './app-requests.ts';
+import { directInDialog, requestFromApp } from './app-requests.ts';
 import { responseFromApp } from './app-responses.ts';
 import { ProxySession, parseDuration } from './proxy/proxy-session.ts';
 import { SipEngineError } from './errors.ts';
@@ -134,6 +134,16 @@ export class SipEngine {
     const [app, engine] = LoopbackSocket.pair();
     this.adoptApp(engine);
     return app;
+  }
+
+  /**
+   * Send a request inside a dialog the engine keeps, without the wire (for
+   * the host's own bulk requests, such as presence NOTIFYs); resolves with
+   * the final status (481 when the dialog is gone, 408 on timeout).
+   */
+  requestInDialog(dialogId: string, method: string, headers: Record<string, string>, body?: string): Promise<number> {
+    if (!this.#state || !this.#started) return Promise.resolve(503);
+    return directInDialog(this.#state, dialogId, method, headers, body);
   }
 
   /**

@@ -51,6 +51,7 @@ export class PresenceCore {
     this.subscriptions = new SubscriptionManager({
       view: (site, presentity, watcher) => this.view(site, presentity, watcher),
       pidf: (site, presentity, watcher) => this.pidf(site, presentity, watcher),
+      notify: (dialogId, request) => ctx.sip.requestInDialog(dialogId, request),
       log: ctx.log,
       journal: this.journal,
     });

@@ -12,8 +12,8 @@ import type { MessagePort } from 'node:worker_threads';
 
 type Chunk = string | Buffer;
 
-/** What crosses the port: data, or the end of the connection. */
-type PortMessage = { data: string | Uint8Array } | { end: true };
+/** What crosses the port: data, the end of the connection, or a message beside the wire (see postExtra). */
+type PortMessage = { data: string | Uint8Array } | { end: true } | { extra: unknown };
 
 export class PortSocket extends Socket {
   #port?: MessagePort;
@@ -24,6 +24,10 @@ export class PortSocket extends Socket {
     super();
     this.#port = port;
     port.on('message', (m: PortMessage) => {
+      if ('extra' in m) {
+        this.emit('extra', m.extra);
+        return;
+      }
       if ('end' in m) {
         this.#detach();
         this.destroy();
@@ -36,6 +40,18 @@ export class PortSocket extends Socket {
       this.#port = undefined;
       if (!this.destroyed) this.destroy();
     });
+  }
+
+  /**
+   * Send `message` to the other end beside the wire protocol, after the data
+   * written so far (one port keeps order): it arrives there as an `extra`
+   * event. The host's wire-less in-dialog requests and their answers use it.
+   */
+  postExtra(message: unknown): boolean {
+    if (!this.#port) return false;
+    this.#flush();
+    this.#port.postMessage({ extra: message } satisfies PortMessage);
+    return true;
   }
 
   override _read(): void {

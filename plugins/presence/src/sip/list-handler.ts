@@ -73,7 +73,6 @@ export async function subscribeList(core: PresenceCore, req: SipRequest, res: Si
     else res.send(500);
     return;
   }
-  core.subscriptions.sender = srf;
   const entries = await core.listEntries(site, owner.username);
   const accepted = await accept(res, 202, { Expires: String(expires), Require: 'eventlist' });
   if (!accepted) return;

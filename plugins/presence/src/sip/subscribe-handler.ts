@@ -15,15 +15,14 @@ import { PIDF_CONTENT_TYPE } from '../pidf/namespaces.ts';
 import { WINFO_CONTENT_TYPE } from '../pidf/watcherinfo.ts';
 import type { PresenceCore } from '../presence-core.ts';
 import type { DialogRecord } from './journal.ts';
-import type { NotifySender } from './subscriptions.ts';
 import { isListTarget, subscribeList } from './list-handler.ts';
 import { eventPackage, expiresHeader, requesterOf, sendWithReason, userHost } from './sip-util.ts';
 import { acceptsOrRefuses, grantedOrRefused } from './subscribe-checks.ts';
 import { grantExpires } from '../presence-core.ts';
 
-/** drachtio-srf attaches its Srf to each request it dispatches (Srf#dialog middleware). */
-export function srfOf(req: SipRequest): NotifySender | undefined {
-  return (req as unknown as { srf?: NotifySender }).srf;
+/** drachtio-srf attaches its Srf to each request it dispatches (Srf#dialog middleware); without it no dialog can be kept. */
+export function srfOf(req: SipRequest): object | undefined {
+  return (req as unknown as { srf?: object }).srf;
 }
 
 /** What the 2xx that established the dialog tells: the stack's dialog id and our To tag. */
@@ -85,8 +84,7 @@ export function subscribeHandler(core: PresenceCore): SipHandler {
       else res.send(500);
       return;
     }
-    core.subscriptions.sender = srf;
-    const accepted = await accept(res, 202, { Expires: String(expires) });
+      const accepted = await accept(res, 202, { Expires: String(expires) });
     if (!accepted) return;
     const record = expires > 0 ? dialogRecord(req, accepted, { site, presentity: presentity.username, kind, watcher: watcher.key ?? null }) : undefined;
     const sub = core.subscriptions.add({

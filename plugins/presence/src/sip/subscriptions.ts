@@ -27,11 +27,8 @@ import { buildListNotify, type ListResource } from '../pidf/rlmi.ts';
 import { buildWatcherInfo, WINFO_CONTENT_TYPE } from '../pidf/watcherinfo.ts';
 import type { DialogRecord, SubscriptionJournal } from './journal.ts';
 
-/** The part of drachtio-srf's Srf this module uses: requests inside a dialog the stack keeps. */
-export interface NotifySender {
-  request(uri: string, opts: { method: string; stackDialogId: string; headers: Record<string, string>; body?: string },
-    callback: (err: Error | null, sent?: { on(event: 'response', listener: (res: { status: number }) => void): unknown }) => void): unknown;
-}
+/** A request in a subscription's dialog, resolved with its final status (ctx.sip.requestInDialog). */
+export type NotifySend = (stackDialogId: string, request: { method: string; headers: Record<string, string>; body?: string }) => Promise<number>;
 
 export type SubscriptionKind = 'presence' | 'winfo' | 'list';
 
@@ -140,13 +137,6 @@ export interface ResourceListState {
 const NOTIFY_WINDOW = 256;
 /** A NOTIFY whose transaction has not ended after this long counts as failed (the stack always answers sooner). */
 const NOTIFY_GUARD_MS = 45_000;
-/**
- * srf.request wants a URI even for a request on `stackDialogId`; the stack
- * ignores it and sends to the dialog's remote target (RFC 3261 §12.2.1.1).
- * A `.invalid` host (RFC 6761) so it can never be dialled by mistake.
- */
-const IN_DIALOG_URI = 'sip:in-dialog.invalid';
-
 export type TerminationReason = 'timeout' | 'deactivated' | 'noresource' | 'rejected' | 'giveup';
 
 export interface SubscriptionManagerDeps {
@@ -154,6 +144,8 @@ export interface SubscriptionManagerDeps {
   view(site: string, presentity: string, watcher: Watcher): PresenceView;
   /** The same as a PIDF document (cached per access level by the caller). */
   pidf(site: string, presentity: string, watcher: Watcher): string;
+  /** Sends a NOTIFY in a subscription's dialog. */
+  notify: NotifySend;
   log: Logger;
   /** Where dialogs are kept across a restart. */
   journal?: SubscriptionJournal;
@@ -168,8 +160,6 @@ interface Ending {
 
 export class SubscriptionManager {
   readonly #deps: SubscriptionManagerDeps;
-  /** Where NOTIFYs go out (the Srf requests arrive on; set by the handlers). */
-  sender?: NotifySender;
   /** The stack's dialog id → subscription. */
   readonly #byDialog = new Map<string, Subscription>();
   /** `site\0presentity` → subscriptions watching that user. */
@@ -464,10 +454,9 @@ export class SubscriptionManager {
     } catch (err) {
       this.#deps.log.warn({ err, presentity: sub.presentity }, 'could not render a NOTIFY body');
     }
-    const sender = this.sender;
-    if (!rendered || !sender) {
-      // Nothing to say (a list with no changes), or no SIP yet: done without a NOTIFY.
-      queueMicrotask(() => this.#answered(sub, sentAt, rendered ? 503 : 200, final));
+    if (!rendered) {
+      // Nothing to say (a list with no changes): done without a NOTIFY.
+      queueMicrotask(() => this.#answered(sub, sentAt, 200, final));
       return;
     }
     const headers: Record<string, string> = {
@@ -476,21 +465,13 @@ export class SubscriptionManager {
       'Content-Type': rendered.contentType,
     };
     if (sub.kind === 'list') headers.Require = 'eventlist';
-    try {
-      sender.request(IN_DIALOG_URI, { method: 'NOTIFY', stackDialogId: sub.dialogId, headers, body: rendered.body }, (err, sent) => {
-        if (err || !sent) {
-          this.#deps.log.warn({ err, presentity: sub.presentity }, 'NOTIFY not sent; subscription removed');
-          this.#answered(sub, sentAt, 481, final);
-          return;
-        }
-        sent.on('response', (res) => {
-          if (res.status >= 200) this.#answered(sub, sentAt, res.status, final);
-        });
-      });
-    } catch (err) {
-      this.#deps.log.warn({ err, presentity: sub.presentity }, 'NOTIFY not sent; subscription removed');
-      queueMicrotask(() => this.#answered(sub, sentAt, 481, final));
-    }
+    this.#deps.notify(sub.dialogId, { method: 'NOTIFY', headers, body: rendered.body }).then(
+      (status) => this.#answered(sub, sentAt, status, final),
+      (err: unknown) => {
+        this.#deps.log.warn({ err, presentity: sub.presentity }, 'NOTIFY not sent; subscription removed');
+        this.#answered(sub, sentAt, 481, final);
+      },
+    );
   }
 
   /** A NOTIFY's transaction ended with `status` (408 from the guard when the stack never said). */
