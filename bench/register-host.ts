@@ -22,6 +22,8 @@ export interface RegisterHostOptions {
   sipPort: number;
   domain: string;
   adminPassword: string;
+  /** sip.engineThread of the host. */
+  engineThread: 'main' | 'worker';
 }
 
 function reply(line: string): void {
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
       sip: {
         contacts: [`sip:127.0.0.1:${opts.sipPort};transport=udp`],
         engine: 'embedded',
+        engineThread: opts.engineThread,
         wire: { host: '127.0.0.1', port: 0 },
         registrar: { algorithms: ['MD5', 'SHA-256'] },
         // The lockout would turn the first overloaded step (a retransmitted,

@@ -14,8 +14,8 @@ import type { RegisterHostOptions } from './register-host.ts';
 export type RegisterTargetKind = 'kamailio' | 'switchboard';
 export type BenchDb = 'sqlite' | 'mariadb';
 
-export function targetLabel(kind: RegisterTargetKind, kamailioChildren = 2): string {
-  return kind === 'kamailio' ? `Kamailio 5.6 (auth_db, usrloc, ${kamailioChildren} children)` : 'Switchboard host (1 process)';
+export function targetLabel(kind: RegisterTargetKind, kamailioChildren = 2, engineThread: 'main' | 'worker' = 'main'): string {
+  return kind === 'kamailio' ? `Kamailio 5.6 (auth_db, usrloc, ${kamailioChildren} children)` : `Switchboard host (1 process, engine on the ${engineThread} thread)`;
 }
 
 export interface MemorySnapshot {
@@ -47,6 +47,8 @@ export interface TargetSetup {
   /** usrloc db_mode for Kamailio (0 memory only, 1 write-through, 2 write-back). */
   kamailioUsrlocDbMode: number;
   kamailioChildren: number;
+  /** sip.engineThread of the Switchboard host. */
+  engineThread: 'main' | 'worker';
 }
 
 export const MARIADB = { host: '127.0.0.1', port: 3306, user: 'root', password: '' };
@@ -115,6 +117,7 @@ async function startSwitchboardTarget(setup: TargetSetup): Promise<RegisterTarge
     sipPort: setup.port,
     domain: setup.domain,
     adminPassword: randomBytes(12).toString('base64url'),
+    engineThread: setup.engineThread,
   };
   const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', HOST_SCRIPT, JSON.stringify(hostOptions)], {
     stdio: ['pipe', 'pipe', 'pipe'],

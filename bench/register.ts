@@ -58,6 +58,8 @@ interface Settings {
   memoryRate: number;
   usrlocDbMode: number;
   kamailioChildren: number;
+  /** sip.engineThread of the Switchboard host. */
+  engineThread: 'main' | 'worker';
 }
 
 async function memoryRun(target: RegisterTarget, load: SippLoad, warmLoad: SippLoad, s: Settings): Promise<MemoryRun> {
@@ -91,7 +93,7 @@ async function memoryRun(target: RegisterTarget, load: SippLoad, warmLoad: SippL
 }
 
 async function benchTarget(kind: RegisterTargetKind, s: Settings): Promise<RegisterTargetResult> {
-  const label = targetLabel(kind, s.kamailioChildren);
+  const label = targetLabel(kind, s.kamailioChildren, s.engineThread);
   const result: RegisterTargetResult = { target: kind, label, maxCleanRate: 0, limitedBySipp: false, peakRssKb: 0, steps: [] };
   say(`\n${label}`);
   const workDir = mkdtempSync(join(tmpdir(), `register-bench-${kind}-`));
@@ -112,6 +114,7 @@ async function benchTarget(kind: RegisterTargetKind, s: Settings): Promise<Regis
       workDir,
       kamailioUsrlocDbMode: s.usrlocDbMode,
       kamailioChildren: s.kamailioChildren,
+      engineThread: s.engineThread,
     });
     say(`    started with ${warm.length + users.length} users in ${s.db} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     result.memory = await memoryRun(target, load, warmLoad, s);
@@ -162,6 +165,7 @@ export async function run(argv: string[]): Promise<void> {
       'memory-rate': { type: 'string' },
       'usrloc-db-mode': { type: 'string' },
       'kamailio-children': { type: 'string' },
+      'engine-thread': { type: 'string' },
     },
   });
   const targets = (values.targets ? values.targets.split(',') : ALL_TARGETS) as RegisterTargetKind[];
@@ -179,7 +183,9 @@ export async function run(argv: string[]): Promise<void> {
     memoryRate: Number(values['memory-rate'] ?? 60),
     usrlocDbMode: Number(values['usrloc-db-mode'] ?? 0),
     kamailioChildren: Number(values['kamailio-children'] ?? 2),
+    engineThread: (values['engine-thread'] ?? 'worker') as Settings['engineThread'],
   };
+  if (s.engineThread !== 'main' && s.engineThread !== 'worker') throw new Error('--engine-thread is main or worker');
   if (![0, 1, 2].includes(s.usrlocDbMode)) throw new Error('--usrloc-db-mode is 0, 1 or 2');
 
   sippBinary();

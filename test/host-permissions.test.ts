@@ -17,6 +17,8 @@ const REFUSED: Record<string, string> = {
   'try-consume-undeclared': 'CORE_ERR_SERVICE_NOT_DECLARED',
   'provide-undeclared': 'CORE_ERR_SERVICE_NOT_DECLARED',
   'fragment-undeclared': 'CORE_ERR_UI_SLOT_NOT_DECLARED',
+  'sip-send-undeclared': 'CORE_ERR_SIP_METHOD_NOT_DECLARED',
+  'sip-in-dialog-undeclared': 'CORE_ERR_SIP_METHOD_NOT_DECLARED',
   'repository-foreign-entity': 'CORE_ERR_DB_ENTITY_NOT_OWNED',
   'repository-foreign-name': 'CORE_ERR_DB_ENTITY_NOT_OWNED',
   'manager-foreign-repository': 'CORE_ERR_DB_TABLE_NOT_OWNED',

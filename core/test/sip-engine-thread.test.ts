@@ -27,10 +27,14 @@ function capturingLogger(): { log: pino.Logger; records: Array<Record<string, un
   return { log: pino({ level: 'info' }, sink), records };
 }
 
-/** A router that answers every OPTIONS 200 with a header naming the thread that ran it. */
-function optionsRouter(): SipRouter {
+type Direct = (dialogId: string, method: string, headers: Record<string, string>, body?: string) => Promise<number>;
+
+/** A router that answers every OPTIONS 200 and keeps the engine's wire-less in-dialog path it is handed. */
+function optionsRouter(held: { direct?: Direct } = {}): SipRouter {
   return {
-    useDirectInDialog: () => undefined,
+    useDirectInDialog: (fn: Direct | undefined) => {
+      held.direct = fn;
+    },
     attach(srf: Srf) {
       // options() is missing from drachtio-srf's typings.
       (srf as unknown as { options(h: (req: unknown, res: Srf.SrfResponse) => void): void }).options((_req, res) => res.send(200, { headers: { 'X-Answered-By': 'core-srf' } }));
@@ -57,7 +61,8 @@ for (const engineThread of ['main', 'worker'] as const) {
     // Sockets closed just before (the port probe) leave the list on a later tick.
     await new Promise((r) => setTimeout(r, 50));
     const before = udpHandles();
-    const conn = new SipConnection(config.sip, log, optionsRouter());
+    const held: { direct?: Direct } = {};
+    const conn = new SipConnection(config.sip, log, optionsRouter(held));
     let stopped = false;
     t.teardown(() => (stopped ? undefined : conn.stop()));
     await conn.start();
@@ -72,6 +77,11 @@ for (const engineThread of ['main', 'worker'] as const) {
     t.equal(statusOf(answer), 200, 'a request is answered by the core Srf');
     t.match(answer, /X-Answered-By: core-srf/, 'through the app, not by the engine alone');
 
+    // The wire-less in-dialog path (ctx.sip.requestInDialog) reaches the engine on either thread.
+    t.ok(held.direct, 'the engine offers in-dialog requests without the wire');
+    t.equal(await held.direct!('no-such-dialog', 'NOTIFY', { Event: 'presence' }, ''), 481, 'a request in an unknown dialog: 481');
+    await t.rejects(held.direct!('no-such-dialog', 'INVITE', {}), /cannot be sent this way/, 'INVITE is left to drachtio-srf');
+
     const started = records.find((r) => r.msg === 'SIP engine started');
     t.ok(started, "the engine's records come out of the host's logger");
     t.equal(started?.component, 'sip-engine', 'tagged with the engine component');
@@ -79,6 +89,7 @@ for (const engineThread of ['main', 'worker'] as const) {
     await peer.close();
     await conn.stop();
     stopped = true;
+    t.equal(held.direct, undefined, 'the path is withdrawn on stop');
     await new Promise((r) => setTimeout(r, 50));
     t.equal(udpHandles(), before, 'no SIP socket left on the main thread');
     // The port is free again once the engine (and its thread) stopped.

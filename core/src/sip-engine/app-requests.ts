@@ -14,6 +14,7 @@ import { resolveTarget } from './resolver.ts';
 import { buildCancel, buildResponse, newBranch, newCallId, newTag } from './sip-builder.ts';
 import { SipEngineError } from './errors.ts';
 import type { ClientTransaction } from './transaction/client-transaction.ts';
+import { DIRECT_METHODS, notDirect } from './direct-methods.ts';
 
 interface UacState {
   kind: 'uac';
@@ -180,9 +181,6 @@ async function inDialog(s: EngineState, conn: AppConnection, cmd: SipCommand, ap
   await txn.start();
 }
 
-/** Methods directInDialog sends: no INVITE (its ACK and CANCEL belong to the app that sent it). */
-const DIRECT_METHODS = new Set(['NOTIFY', 'INFO', 'MESSAGE', 'UPDATE', 'OPTIONS', 'REFER', 'SUBSCRIBE', 'BYE']);
-
 /**
  * A request inside a dialog the engine keeps, made by code in the engine's
  * own process without the wire (the host's bulk NOTIFYs): built from the
@@ -192,7 +190,7 @@ const DIRECT_METHODS = new Set(['NOTIFY', 'INFO', 'MESSAGE', 'UPDATE', 'OPTIONS'
  */
 export function directInDialog(s: EngineState, dialogId: string, method: string, headers: Record<string, string>, body?: string): Promise<number> {
   const upper = method.toUpperCase();
-  if (!DIRECT_METHODS.has(upper)) return Promise.reject(new SipEngineError('SIP_ERR_BAD_APP_MESSAGE', `${method} cannot be sent this way; use the app's Srf`));
+  if (!DIRECT_METHODS.has(upper)) return Promise.reject(notDirect(upper));
   const d = s.dialogs.byId(dialogId);
   if (!d) return Promise.resolve(481);
   return new Promise<number>((resolve) => {

@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { SipEngineOptions } from './sip-engine.ts';
 import type { EngineThreadData, FromEngineThread, InDialogItem, ToEngineThread, WireExtra } from './engine-thread-main.ts';
 import { PortSocket } from './wire/port-socket.ts';
+import { DIRECT_METHODS, notDirect } from './direct-methods.ts';
 
 const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 /** How long a stopping engine thread may take to close its sockets before it is terminated. */
@@ -124,6 +125,7 @@ export class EngineThread {
    * the NOTIFYs it causes, as it would through the wire).
    */
   requestInDialog(dialogId: string, method: string, headers: Record<string, string>, body?: string): Promise<number> {
+    if (!DIRECT_METHODS.has(method.toUpperCase())) return Promise.reject(notDirect(method.toUpperCase()));
     if (!this.#worker || this.#stopping) return Promise.resolve(503);
     const id = this.#nextId++;
     if (this.#outbox.push({ id, dialogId, method, headers, ...(body !== undefined ? { body } : {}) }) === 1) {
