@@ -27,12 +27,12 @@ function capturingLogger(): { log: pino.Logger; records: Array<Record<string, un
   return { log: pino({ level: 'info' }, sink), records };
 }
 
-type Direct = (dialogId: string, method: string, headers: Record<string, string>, body?: string) => Promise<number>;
+type Direct = (target: { dialogId: string } | { uri: string }, method: string, headers: Record<string, string>, body?: string) => Promise<number>;
 
-/** A router that answers every OPTIONS 200 and keeps the engine's wire-less in-dialog path it is handed. */
+/** A router that answers every OPTIONS 200 and keeps the engine's wire-less request path it is handed. */
 function optionsRouter(held: { direct?: Direct } = {}): SipRouter {
   return {
-    useDirectInDialog: (fn: Direct | undefined) => {
+    useDirect: (fn: Direct | undefined) => {
       held.direct = fn;
     },
     attach(srf: Srf) {
@@ -77,10 +77,19 @@ for (const engineThread of ['main', 'worker'] as const) {
     t.equal(statusOf(answer), 200, 'a request is answered by the core Srf');
     t.match(answer, /X-Answered-By: core-srf/, 'through the app, not by the engine alone');
 
-    // The wire-less in-dialog path (ctx.sip.requestInDialog) reaches the engine on either thread.
-    t.ok(held.direct, 'the engine offers in-dialog requests without the wire');
-    t.equal(await held.direct!('no-such-dialog', 'NOTIFY', { Event: 'presence' }, ''), 481, 'a request in an unknown dialog: 481');
-    await t.rejects(held.direct!('no-such-dialog', 'INVITE', {}), /cannot be sent this way/, 'INVITE is left to drachtio-srf');
+    // The wire-less path (ctx.sip.requestInDialog, and sendToUser's MESSAGEs) reaches the engine on either thread.
+    t.ok(held.direct, 'the engine offers requests without the wire');
+    t.equal(await held.direct!({ dialogId: 'no-such-dialog' }, 'NOTIFY', { Event: 'presence' }, ''), 481, 'a request in an unknown dialog: 481');
+    await t.rejects(held.direct!({ dialogId: 'no-such-dialog' }, 'INVITE', {}), /cannot be sent this way/, 'INVITE is left to drachtio-srf');
+    await t.rejects(held.direct!({ uri: `sip:bob@127.0.0.1:${peer.port}` }, 'SUBSCRIBE', {}), /cannot be sent this way/, 'so is a request that creates a dialog');
+    const sent = held.direct!({ uri: `sip:bob@127.0.0.1:${peer.port}` }, 'MESSAGE', { From: '<sip:alice@example.test>', To: '<sip:bob@example.test>', 'Content-Type': 'text/plain' }, `hello over the ${engineThread} thread`);
+    const message = await peer.next((m) => m.startsWith('MESSAGE '));
+    t.match(message, new RegExp(`hello over the ${engineThread} thread`), 'an out-of-dialog MESSAGE reaches the peer with its body');
+    t.match(message, /^Call-ID: .+$/m, 'completed by the engine (Call-ID)');
+    t.match(message, /^From: <sip:alice@example.test>;tag=/m, 'with a From tag');
+    const keep = message.split('\r\n').filter((l) => /^(Via|From|To|Call-ID|CSeq):/i.test(l));
+    peer.send(['SIP/2.0 202 Accepted', ...keep, 'Content-Length: 0', '', ''].join('\r\n'));
+    t.equal(await sent, 202, "its final status comes back");
 
     const started = records.find((r) => r.msg === 'SIP engine started');
     t.ok(started, "the engine's records come out of the host's logger");

@@ -98,7 +98,9 @@ export interface PluginSip {
    * Originate an out-of-dialog request (a method listed in `permissions.sip`)
    * to every registered endpoint of `username` in `site`, in parallel.
    * Resolves with each endpoint's final status (408 when none came in time);
-   * an empty list when the user has no registration.
+   * an empty list when the user has no registration. With the embedded
+   * engine a request that creates no dialog (MESSAGE, OPTIONS, NOTIFY, INFO,
+   * PUBLISH) goes to the engine without the drachtio wire.
    */
   sendToUser(site: string, username: string, request: SipOutgoingRequest): Promise<SipSendResult[]>;
   /**

@@ -10,14 +10,15 @@ import Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { SwitchboardConfig } from '../config/index.ts';
 import type { SipRouter } from './sip-router.ts';
+import type { DirectTarget } from '../sip-engine/direct-methods.ts';
 
 interface EngineLike {
   start(): Promise<void>;
   readonly wirePort: number;
   /** An in-process connection to the engine's wire (the app's end). */
   openLoopback?(): net.Socket;
-  /** In-dialog requests without the wire (see SipRouter.requestInDialog). */
-  requestInDialog?(dialogId: string, method: string, headers: Record<string, string>, body?: string): Promise<number>;
+  /** Requests without the wire (see SipRouter.requestInDialog and sendToUser). */
+  requestDirect?(target: DirectTarget, method: string, headers: Record<string, string>, body?: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -93,13 +94,13 @@ export class SipConnection {
       await this.#engine.start();
       wire = { host: this.#config.wire.host, port: this.#engine.wirePort, secret };
       const engine = this.#engine;
-      if (engine.requestInDialog && this.#config.wire.inProcess !== false) {
-        // In-dialog requests skip the wire, but not ahead of what the app wrote on it in this turn of the loop
-        // (a 200 goes out before the NOTIFYs it causes); the engine thread keeps that order on its own.
-        const direct = engine.requestInDialog.bind(engine);
-        this.#router.useDirectInDialog(this.#config.engineThread === 'worker'
+      if (engine.requestDirect && this.#config.wire.inProcess !== false) {
+        // The host's own requests skip the wire, but not ahead of what the app wrote on it in this turn of the
+        // loop (a 200 goes out before the NOTIFYs it causes); the engine thread keeps that order on its own.
+        const direct = engine.requestDirect.bind(engine);
+        this.#router.useDirect(this.#config.engineThread === 'worker'
           ? direct
-          : (d, m, h, b) => new Promise<void>((r) => setImmediate(r)).then(() => direct(d, m, h, b)));
+          : (t, m, h, b) => new Promise<void>((r) => setImmediate(r)).then(() => direct(t, m, h, b)));
       }
     } else {
       wire = this.#config.external!;
@@ -192,7 +193,7 @@ export class SipConnection {
       srf.on('error', () => undefined);
     }
     this.#state = 'idle';
-    this.#router.useDirectInDialog(undefined);
+    this.#router.useDirect(undefined);
     await this.#engine?.stop();
     this.#engine = undefined;
   }

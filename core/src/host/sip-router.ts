@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { SipEndpoint, SipHandler, SipOutgoingRequest, SipRequest, SipResponse, SipSendResult } from '@switchboard/sdk';
 import { reasonOf } from './containment.ts';
 import { destinationOf } from '../registrar/location.ts';
+import { sendsDirect, type DirectTarget } from '../sip-engine/direct-methods.ts';
 
 export interface SipRouterDeps {
   /** Plugin ids in dependency order. */
@@ -26,8 +27,8 @@ export interface SipRouterDeps {
 
 type Next = (err?: unknown) => void;
 
-/** An engine's own path for in-dialog requests (SipEngine.requestInDialog). */
-export type DirectInDialog = (dialogId: string, method: string, headers: Record<string, string>, body?: string) => Promise<number>;
+/** The embedded engine's own path for the host's requests (SipEngine.requestDirect). */
+export type DirectRequest = (target: DirectTarget, method: string, headers: Record<string, string>, body?: string) => Promise<number>;
 
 /**
  * drachtio-srf wants a URI even for a request on a stack dialog id; the
@@ -64,7 +65,7 @@ export class SipRouter {
    */
   readonly #alive = new WeakSet<object>();
   #srf?: Srf;
-  #direct?: DirectInDialog;
+  #direct?: DirectRequest;
 
   constructor(deps: SipRouterDeps) {
     this.#deps = deps;
@@ -114,6 +115,9 @@ export class SipRouter {
     const srf = this.#srf;
     const endpoints = this.endpoints(site, username);
     if (!srf || !endpoints.length) return [];
+    // With the embedded engine, a request that creates no dialog skips the wire (no message built and
+    // parsed in drachtio-srf, no echo, no parse of each response): IM's relay path.
+    const direct = this.#direct && sendsDirect({ uri: '' }, request.method) ? this.#direct : undefined;
     return Promise.all(endpoints.map(async (e) => {
       const split = e.source.lastIndexOf(':');
       const target = destinationOf({
@@ -122,7 +126,10 @@ export class SipRouter {
         sourceAddress: e.source.slice(0, split),
         sourcePort: Number(e.source.slice(split + 1)),
       } as Parameters<typeof destinationOf>[0]);
-      return { contact: e.contact, status: await this.#send(srf, target, request) };
+      const status = direct
+        ? await direct({ uri: target }, request.method, request.headers ?? {}, request.body).catch(() => 503)
+        : await this.#send(srf, target, request);
+      return { contact: e.contact, status };
     }));
   }
 
@@ -132,14 +139,14 @@ export class SipRouter {
    * no drachtio-srf parsing of each response); otherwise through the Srf.
    */
   requestInDialog(stackDialogId: string, request: SipOutgoingRequest): Promise<number> {
-    if (this.#direct) return this.#direct(stackDialogId, request.method, request.headers ?? {}, request.body);
+    if (this.#direct) return this.#direct({ dialogId: stackDialogId }, request.method, request.headers ?? {}, request.body);
     const srf = this.#srf;
     if (!srf) return Promise.resolve(503);
     return this.#send(srf, IN_DIALOG_URI, request, stackDialogId);
   }
 
-  /** The embedded engine's wire-less path for requestInDialog; undefined sends through the Srf. */
-  useDirectInDialog(fn: DirectInDialog | undefined): void {
+  /** The embedded engine's wire-less path for the host's requests; undefined sends through the Srf. */
+  useDirect(fn: DirectRequest | undefined): void {
     this.#direct = fn;
   }
 

@@ -14,7 +14,7 @@ import { resolveTarget } from './resolver.ts';
 import { buildCancel, buildResponse, newBranch, newCallId, newTag } from './sip-builder.ts';
 import { SipEngineError } from './errors.ts';
 import type { ClientTransaction } from './transaction/client-transaction.ts';
-import { DIRECT_METHODS, notDirect } from './direct-methods.ts';
+import { DIRECT_METHODS, DIRECT_OUT_OF_DIALOG_METHODS, notDirect } from './direct-methods.ts';
 
 interface UacState {
   kind: 'uac';
@@ -64,6 +64,22 @@ async function outOfDialog(s: EngineState, conn: AppConnection, cmd: SipCommand,
   const via = cmd.proxy || (firstRoute && /;\s*lr\b/i.test(firstRoute) ? firstRoute.replace(/^[^<]*<([^>]*)>.*$/, '$1') : req.uri);
   const { target, listener } = await pickTarget(s, via);
   const branch = newBranch();
+  completeOutOfDialog(s, req, listener, branch);
+
+  const state: UacState = { kind: 'uac', conn };
+  const txn = s.createClientTxn(req, target, branch, {
+    onResponse: (res, flow, t) => uacResponse(s, t, state, res, flow),
+    onTimeout: (t, reason) => uacResponse(s, t, state, buildResponse(t.request, reason === 'timeout' ? 408 : 503, undefined, newTag()), undefined),
+    onTerminated: () => {},
+  });
+  txn.owner = state;
+  if (req.method === 'INVITE') s.cdr('attempt', 'application', req);
+  s.echo(conn, cmd.msgId, req, target, txn.id, '');
+  await txn.start();
+}
+
+/** What the engine adds to a new out-of-dialog request: its Via, and From tag, To, Call-ID, CSeq and Contact where missing. */
+function completeOutOfDialog(s: EngineState, req: SipMessage, listener: BoundListener, branch: string): void {
   req.remove('via');
   req.prepend('Via', s.local.via(listener, branch));
   if (!req.has('max-forwards')) req.append('Max-Forwards', '70');
@@ -78,17 +94,6 @@ async function outOfDialog(s: EngineState, conn: AppConnection, cmd: SipCommand,
   const contact = req.get('contact');
   if (contact) req.set('Contact', localizeHost(contact, listener, s));
   else if (NEEDS_CONTACT.has(req.method)) req.append('Contact', `<${s.local.uri(listener)}>`);
-
-  const state: UacState = { kind: 'uac', conn };
-  const txn = s.createClientTxn(req, target, branch, {
-    onResponse: (res, flow, t) => uacResponse(s, t, state, res, flow),
-    onTimeout: (t, reason) => uacResponse(s, t, state, buildResponse(t.request, reason === 'timeout' ? 408 : 503, undefined, newTag()), undefined),
-    onTerminated: () => {},
-  });
-  txn.owner = state;
-  if (req.method === 'INVITE') s.cdr('attempt', 'application', req);
-  s.echo(conn, cmd.msgId, req, target, txn.id, '');
-  await txn.start();
 }
 
 function uacResponse(s: EngineState, txn: ClientTransaction, st: UacState, res: SipMessage, flow: Flow | undefined): void {
@@ -221,6 +226,47 @@ export function directInDialog(s: EngineState, dialogId: string, method: string,
       await txn.start();
     })().catch((err: unknown) => {
       s.log.debug({ err, dialogId }, 'in-dialog request not sent');
+      onFinal(503);
+    });
+  });
+}
+
+/**
+ * An out-of-dialog request (MESSAGE, OPTIONS, …; nothing that creates a
+ * dialog) made by code in the engine's own process without the wire,
+ * completed like an app's (Via, From tag, To, Call-ID, CSeq, Contact) and
+ * resolved by RFC 3263. Resolves with the final status: 408 on timeout,
+ * 503 when it cannot be sent.
+ */
+export function directOutOfDialog(s: EngineState, uri: string, method: string, headers: Record<string, string>, body?: string): Promise<number> {
+  const upper = method.toUpperCase();
+  if (!DIRECT_OUT_OF_DIALOG_METHODS.has(upper)) return Promise.reject(notDirect(upper));
+  return new Promise<number>((resolve) => {
+    let settled = false;
+    const onFinal = (status: number): void => {
+      if (settled) return;
+      settled = true;
+      resolve(status);
+    };
+    void (async () => {
+      const req = SipMessage.request(upper, uri);
+      for (const [name, value] of Object.entries(headers)) req.append(name, value);
+      if (body) req.body = Buffer.from(body);
+      const firstRoute = req.getAll('route')[0];
+      const via = firstRoute && /;\s*lr\b/i.test(firstRoute) ? firstRoute.replace(/^[^<]*<([^>]*)>.*$/, '$1') : req.uri;
+      const { target, listener } = await pickTarget(s, via);
+      const branch = newBranch();
+      completeOutOfDialog(s, req, listener, branch);
+      const state: UacState = { kind: 'uac', onFinal };
+      const txn = s.createClientTxn(req, target, branch, {
+        onResponse: (res, flow, t) => uacResponse(s, t, state, res, flow),
+        onTimeout: (t, reason) => uacResponse(s, t, state, buildResponse(t.request, reason === 'timeout' ? 408 : 503, undefined, newTag()), undefined),
+        onTerminated: () => onFinal(503),
+      });
+      txn.owner = state;
+      await txn.start();
+    })().catch((err: unknown) => {
+      s.log.debug({ err, uri }, 'out-of-dialog request not sent');
       onFinal(503);
     });
   });

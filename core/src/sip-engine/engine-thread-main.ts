@@ -9,6 +9,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import pino from 'pino';
 import { SipEngine, type SipEngineOptions } from './sip-engine.ts';
 import { PortSocket } from './wire/port-socket.ts';
+import type { DirectTarget } from './direct-methods.ts';
 
 export interface EngineThreadData {
   options: Omit<SipEngineOptions, 'logger'>;
@@ -19,13 +20,13 @@ export interface EngineThreadData {
 /** Main thread → engine thread. */
 export type ToEngineThread = { type: 'adopt'; port: MessagePort } | { type: 'stop' };
 
-/** Beside the wire on an app's port (PortSocket.postExtra): in-dialog requests, and their final statuses back. */
-export type WireExtra = { requests: InDialogItem[] } | { finals: Array<[id: number, status: number]> };
+/** Beside the wire on an app's port (PortSocket.postExtra): wire-less requests, and their final statuses back. */
+export type WireExtra = { requests: DirectItem[] } | { finals: Array<[id: number, status: number]> };
 
-/** One in-dialog request (SipEngine.requestInDialog) and the id its status comes back with. */
-export interface InDialogItem {
+/** One wire-less request (SipEngine.requestDirect) and the id its status comes back with. */
+export interface DirectItem {
   id: number;
-  dialogId: string;
+  target: DirectTarget;
   method: string;
   headers: Record<string, string>;
   body?: string;
@@ -47,7 +48,7 @@ const engine = new SipEngine({ ...data.options, logger });
 
 /**
  * An app on the main thread: its wire, and beside it the host's in-dialog
- * requests (SipEngine.requestInDialog), whose final statuses go back on the
+ * wire-less requests (SipEngine.requestDirect), whose final statuses go back on the
  * same port, together once per tick.
  */
 function adopt(port: MessagePort): void {
@@ -64,7 +65,7 @@ function adopt(port: MessagePort): void {
       const done = (status: number): void => {
         if (finals.push([item.id, status]) === 1) setImmediate(flush);
       };
-      engine.requestInDialog(item.dialogId, item.method, item.headers, item.body).then(done, () => done(503));
+      engine.requestDirect(item.target, item.method, item.headers, item.body).then(done, () => done(503));
     }
   });
   engine.adoptApp(socket);

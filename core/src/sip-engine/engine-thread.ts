@@ -12,9 +12,9 @@ import { Worker, MessageChannel } from 'node:worker_threads';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { SipEngineOptions } from './sip-engine.ts';
-import type { EngineThreadData, FromEngineThread, InDialogItem, ToEngineThread, WireExtra } from './engine-thread-main.ts';
+import type { EngineThreadData, FromEngineThread, DirectItem, ToEngineThread, WireExtra } from './engine-thread-main.ts';
 import { PortSocket } from './wire/port-socket.ts';
-import { DIRECT_METHODS, notDirect } from './direct-methods.ts';
+import { notDirect, sendsDirect, type DirectTarget } from './direct-methods.ts';
 
 const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 /** How long a stopping engine thread may take to close its sockets before it is terminated. */
@@ -39,10 +39,10 @@ export class EngineThread {
   #wirePort = 0;
   #stopping = false;
   #stopped?: () => void;
-  /** The app on this thread whose port also carries the in-dialog requests (the host's Srf). */
+  /** The app on this thread whose port also carries the wire-less requests (the host's Srf). */
   #app?: PortSocket;
-  /** In-dialog requests not yet handed to the thread (sent together once per turn of the loop). */
-  #outbox: InDialogItem[] = [];
+  /** Wire-less requests not yet handed to the thread (sent together once per turn of the loop). */
+  #outbox: DirectItem[] = [];
   /** Request id → who waits for its final status. */
   readonly #waiting = new Map<number, (status: number) => void>();
   #nextId = 1;
@@ -119,16 +119,16 @@ export class EngineThread {
   }
 
   /**
-   * SipEngine.requestInDialog, on the engine's thread. The requests of one
+   * SipEngine.requestDirect, on the engine's thread. The requests of one
    * turn of the event loop cross together, on the app's port after what the
    * app wrote on the wire before them (a 200 to a PUBLISH goes out before
    * the NOTIFYs it causes, as it would through the wire).
    */
-  requestInDialog(dialogId: string, method: string, headers: Record<string, string>, body?: string): Promise<number> {
-    if (!DIRECT_METHODS.has(method.toUpperCase())) return Promise.reject(notDirect(method.toUpperCase()));
+  requestDirect(target: DirectTarget, method: string, headers: Record<string, string>, body?: string): Promise<number> {
+    if (!sendsDirect(target, method.toUpperCase())) return Promise.reject(notDirect(method.toUpperCase()));
     if (!this.#worker || this.#stopping) return Promise.resolve(503);
     const id = this.#nextId++;
-    if (this.#outbox.push({ id, dialogId, method, headers, ...(body !== undefined ? { body } : {}) }) === 1) {
+    if (this.#outbox.push({ id, target, method, headers, ...(body !== undefined ? { body } : {}) }) === 1) {
       setImmediate(() => {
         const items = this.#outbox;
         this.#outbox = [];

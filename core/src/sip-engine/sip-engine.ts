@@ -16,7 +16,8 @@ import type { AppConnection, ProxyCommand, SipCommand } from './wire/app-connect
 import { readAppMessage } from './wire/app-message.ts';
 import { LoopbackSocket } from './wire/loopback-socket.ts';
 import { handleInbound, popOwnRoutes } from './inbound.ts';
-import { directInDialog, requestFromApp } from './app-requests.ts';
+import { directInDialog, directOutOfDialog, requestFromApp } from './app-requests.ts';
+import type { DirectTarget } from './direct-methods.ts';
 import { responseFromApp } from './app-responses.ts';
 import { ProxySession, parseDuration } from './proxy/proxy-session.ts';
 import { SipEngineError } from './errors.ts';
@@ -137,13 +138,16 @@ export class SipEngine {
   }
 
   /**
-   * Send a request inside a dialog the engine keeps, without the wire (for
-   * the host's own bulk requests, such as presence NOTIFYs); resolves with
-   * the final status (481 when the dialog is gone, 408 on timeout).
+   * Send a request without the wire, for the host's own requests: inside a
+   * dialog the engine keeps (presence NOTIFYs) or out of dialog to a URI
+   * (IM MESSAGEs to a user's contacts). Resolves with the final status (481
+   * when the dialog is gone, 408 on timeout, 503 when it cannot be sent).
    */
-  requestInDialog(dialogId: string, method: string, headers: Record<string, string>, body?: string): Promise<number> {
+  requestDirect(target: DirectTarget, method: string, headers: Record<string, string>, body?: string): Promise<number> {
     if (!this.#state || !this.#started) return Promise.resolve(503);
-    return directInDialog(this.#state, dialogId, method, headers, body);
+    return 'dialogId' in target
+      ? directInDialog(this.#state, target.dialogId, method, headers, body)
+      : directOutOfDialog(this.#state, target.uri, method, headers, body);
   }
 
   /**
