@@ -17,6 +17,7 @@ import { compiledIsFresh } from '../core/bin/compiled.js';
 import { RUNNING_COMPILED, pluginCodePath } from '../core/src/build/plugin-code.ts';
 import { REPO_ROOT, cleanEnv, freePort } from './host-cli-helpers.ts';
 import { adminSession } from './registry-helpers.ts';
+import { sendSipRequest } from '@switchboard/sdk';
 
 t.setTimeout(300_000);
 const SITE = 'compiled.test';
@@ -64,11 +65,13 @@ t.test('compiled host: start from dist/ alone, a compiled and a TypeScript plugi
   t.ok(compiledIsFresh(join(tree, 'core'), join('dist', 'bundle', '.compiled.json')), 'so does the bundle');
 
   const httpPort = await freePort();
+  const sipPort = await freePort(true);
   const password = 'compiled-admin-password';
   const config = join(tree, 'site.json');
   await writeFile(config, JSON.stringify({
     http: { host: '127.0.0.1', port: httpPort },
-    sip: { contacts: [`sip:127.0.0.1:${await freePort(true)};transport=udp,tcp`] },
+    // The engine on its own thread: the worker must load its entry from core/dist too (the sources are gone).
+    sip: { contacts: [`sip:127.0.0.1:${sipPort};transport=udp,tcp`], engineThread: 'worker' },
     storage: { url: `sqlite:${join(tree, 'compiled.db')}` },
     sites: [{ domain: SITE }],
     admin: { password },
@@ -94,14 +97,18 @@ t.test('compiled host: start from dist/ alone, a compiled and a TypeScript plugi
   const url = `http://127.0.0.1:${httpPort}`;
   const healthRes = await fetch(`${url}/api/health`);
   t.equal(healthRes.status, 200);
-  const health = (await healthRes.json()) as { plugins: { ready: number; failed: number } };
+  const health = (await healthRes.json()) as { sip: string; plugins: { ready: number; failed: number } };
   t.same(health.plugins, { ready: 2, failed: 0 }, `hello (compiled) and needs-hello (TypeScript) are ready\n${log}`);
+  t.equal(health.sip, 'connected', `the core Srf reached the compiled engine on its worker thread\n${log}`);
 
   const api = await adminSession(url, password);
   for (const id of ['hello', 'needs-hello']) {
     const res = await api(`/api/admin/sites/${SITE}/plugins/${id}`, { method: 'PUT', body: JSON.stringify({ enabled: true }) });
     t.equal(res.status, 200, await res.clone().text());
   }
+  const sip = await sendSipRequest({ port: sipPort, uri: `sip:bob@${SITE}`, body: 'over the engine thread' });
+  // The default sip.auth challenges an out-of-dialog MESSAGE: the answer came from the core's Srf, across the thread.
+  t.equal(sip.status, 407, 'the core answers a MESSAGE that came in on the compiled engine thread');
   // The TypeScript plugin consumes a service of the compiled one, through the compiled SDK.
   const relayed = await fetch(`${url}/api/plugins/needs-hello/sites/${SITE}/relay`);
   t.same(await relayed.json(), { relayed: `Hello, ${SITE}!` });
