@@ -198,36 +198,15 @@ export function directInDialog(s: EngineState, dialogId: string, method: string,
   if (!DIRECT_METHODS.has(upper)) return Promise.reject(notDirect(upper));
   const d = s.dialogs.byId(dialogId);
   if (!d) return Promise.resolve(481);
-  return new Promise<number>((resolve) => {
-    let settled = false;
-    const onFinal = (status: number): void => {
-      if (settled) return;
-      settled = true;
-      resolve(status);
-    };
-    void (async () => {
-      const app = SipMessage.request(upper, d.remoteTarget);
-      for (const [name, value] of Object.entries(headers)) app.append(name, value);
-      if (body) app.body = Buffer.from(body);
-      const req = inDialogRequest(d, upper, app);
-      const firstRoute = d.routeSet[0];
-      const hop = firstRoute ? firstRoute.replace(/^[^<]*<([^>]*)>.*$/, '$1') : req.uri;
-      const { target, listener } = await pickTarget(s, hop, d.routeSet.length ? undefined : d.flow);
-      const branch = newBranch();
-      req.prepend('Via', s.local.via(listener, branch));
-      if (NEEDS_CONTACT.has(upper) && !req.has('contact')) req.append('Contact', `<${s.local.uri(listener)}>`);
-      const state: UacState = { kind: 'uac', dialog: d, onFinal };
-      const txn = s.createClientTxn(req, target, branch, {
-        onResponse: (res, flow, t) => uacResponse(s, t, state, res, flow),
-        onTimeout: (t, reason) => uacResponse(s, t, state, buildResponse(t.request, reason === 'timeout' ? 408 : 503, undefined, newTag()), undefined),
-        onTerminated: () => onFinal(503),
-      });
-      txn.owner = state;
-      await txn.start();
-    })().catch((err: unknown) => {
-      s.log.debug({ err, dialogId }, 'in-dialog request not sent');
-      onFinal(503);
-    });
+  return sendDirect(s, d, async () => {
+    const req = inDialogRequest(d, upper, withContent(SipMessage.request(upper, d.remoteTarget), headers, body));
+    const firstRoute = d.routeSet[0];
+    const hop = firstRoute ? firstRoute.replace(/^[^<]*<([^>]*)>.*$/, '$1') : req.uri;
+    const { target, listener } = await pickTarget(s, hop, d.routeSet.length ? undefined : d.flow);
+    const branch = newBranch();
+    req.prepend('Via', s.local.via(listener, branch));
+    if (NEEDS_CONTACT.has(upper) && !req.has('contact')) req.append('Contact', `<${s.local.uri(listener)}>`);
+    return { req, target, branch };
   });
 }
 
@@ -241,6 +220,25 @@ export function directInDialog(s: EngineState, dialogId: string, method: string,
 export function directOutOfDialog(s: EngineState, uri: string, method: string, headers: Record<string, string>, body?: string): Promise<number> {
   const upper = method.toUpperCase();
   if (!DIRECT_OUT_OF_DIALOG_METHODS.has(upper)) return Promise.reject(notDirect(upper));
+  return sendDirect(s, undefined, async () => {
+    const req = withContent(SipMessage.request(upper, uri), headers, body);
+    const firstRoute = req.getAll('route')[0];
+    const via = firstRoute && /;\s*lr\b/i.test(firstRoute) ? firstRoute.replace(/^[^<]*<([^>]*)>.*$/, '$1') : req.uri;
+    const { target, listener } = await pickTarget(s, via);
+    const branch = newBranch();
+    completeOutOfDialog(s, req, listener, branch);
+    return { req, target, branch };
+  });
+}
+
+function withContent(req: SipMessage, headers: Record<string, string>, body: string | undefined): SipMessage {
+  for (const [name, value] of Object.entries(headers)) req.append(name, value);
+  if (body) req.body = Buffer.from(body);
+  return req;
+}
+
+/** Run what `prepare` builds as a client transaction of the engine's own; resolves once with the final status. */
+function sendDirect(s: EngineState, dialog: Dialog | undefined, prepare: () => Promise<{ req: SipMessage; target: SendTarget; branch: string }>): Promise<number> {
   return new Promise<number>((resolve) => {
     let settled = false;
     const onFinal = (status: number): void => {
@@ -249,15 +247,8 @@ export function directOutOfDialog(s: EngineState, uri: string, method: string, h
       resolve(status);
     };
     void (async () => {
-      const req = SipMessage.request(upper, uri);
-      for (const [name, value] of Object.entries(headers)) req.append(name, value);
-      if (body) req.body = Buffer.from(body);
-      const firstRoute = req.getAll('route')[0];
-      const via = firstRoute && /;\s*lr\b/i.test(firstRoute) ? firstRoute.replace(/^[^<]*<([^>]*)>.*$/, '$1') : req.uri;
-      const { target, listener } = await pickTarget(s, via);
-      const branch = newBranch();
-      completeOutOfDialog(s, req, listener, branch);
-      const state: UacState = { kind: 'uac', onFinal };
+      const { req, target, branch } = await prepare();
+      const state: UacState = { kind: 'uac', onFinal, ...(dialog ? { dialog } : {}) };
       const txn = s.createClientTxn(req, target, branch, {
         onResponse: (res, flow, t) => uacResponse(s, t, state, res, flow),
         onTimeout: (t, reason) => uacResponse(s, t, state, buildResponse(t.request, reason === 'timeout' ? 408 : 503, undefined, newTag()), undefined),
@@ -266,7 +257,7 @@ export function directOutOfDialog(s: EngineState, uri: string, method: string, h
       txn.owner = state;
       await txn.start();
     })().catch((err: unknown) => {
-      s.log.debug({ err, uri }, 'out-of-dialog request not sent');
+      s.log.debug({ err }, 'request of the engine\'s own not sent');
       onFinal(503);
     });
   });

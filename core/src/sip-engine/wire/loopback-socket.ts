@@ -8,11 +8,9 @@
  * it in one pass. The wire protocol on top is unchanged (authentication
  * included).
  */
-import { Socket } from 'node:net';
+import { MemorySocket, joinChunks, type Chunk } from './memory-socket.ts';
 
-type Chunk = string | Buffer;
-
-export class LoopbackSocket extends Socket {
+export class LoopbackSocket extends MemorySocket {
   #peer?: LoopbackSocket;
   #out: Chunk[] = [];
   #outBytes = 0;
@@ -33,20 +31,6 @@ export class LoopbackSocket extends Socket {
     return this.#outBytes;
   }
 
-  override _read(): void {
-    /* data is pushed by the peer */
-  }
-
-  override _write(chunk: Chunk, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
-    this.#queue(chunk);
-    callback();
-  }
-
-  override _writev(chunks: Array<{ chunk: Chunk; encoding: BufferEncoding }>, callback: (err?: Error | null) => void): void {
-    for (const c of chunks) this.#queue(c.chunk);
-    callback();
-  }
-
   override _final(callback: (err?: Error | null) => void): void {
     this.#ended = true;
     this.#schedule();
@@ -63,7 +47,7 @@ export class LoopbackSocket extends Socket {
     super._destroy(err, callback);
   }
 
-  #queue(chunk: Chunk): void {
+  protected override queueChunk(chunk: Chunk): void {
     if (!this.#peer) return;
     this.#out.push(chunk);
     this.#outBytes += chunk.length;
@@ -83,8 +67,7 @@ export class LoopbackSocket extends Socket {
     this.#out = [];
     this.#outBytes = 0;
     if (!peer || peer.destroyed) return;
-    if (out.length === 1) peer.push(out[0]);
-    else if (out.length > 1) peer.push(out.every((c) => typeof c === 'string') ? out.join('') : Buffer.concat(out.map((c) => (typeof c === 'string' ? Buffer.from(c) : c))));
+    if (out.length) peer.push(joinChunks(out));
     if (this.#ended) peer.push(null);
   }
 }

@@ -7,15 +7,13 @@
  * other side frames it in one pass. The wire protocol on top is unchanged
  * (authentication included).
  */
-import { Socket } from 'node:net';
 import type { MessagePort } from 'node:worker_threads';
-
-type Chunk = string | Buffer;
+import { MemorySocket, joinChunks, type Chunk } from './memory-socket.ts';
 
 /** What crosses the port: data, the end of the connection, or a message beside the wire (see postExtra). */
 type PortMessage = { data: string | Uint8Array } | { end: true } | { extra: unknown };
 
-export class PortSocket extends Socket {
+export class PortSocket extends MemorySocket {
   #port?: MessagePort;
   #out: Chunk[] = [];
   #flushing = false;
@@ -54,20 +52,6 @@ export class PortSocket extends Socket {
     return true;
   }
 
-  override _read(): void {
-    /* data is pushed as the port delivers it */
-  }
-
-  override _write(chunk: Chunk, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
-    this.#queue(chunk);
-    callback();
-  }
-
-  override _writev(chunks: Array<{ chunk: Chunk; encoding: BufferEncoding }>, callback: (err?: Error | null) => void): void {
-    for (const c of chunks) this.#queue(c.chunk);
-    callback();
-  }
-
   override _final(callback: (err?: Error | null) => void): void {
     this.#flush();
     this.#port?.postMessage({ end: true } satisfies PortMessage);
@@ -97,7 +81,7 @@ export class PortSocket extends Socket {
     port.close();
   }
 
-  #queue(chunk: Chunk): void {
+  protected override queueChunk(chunk: Chunk): void {
     if (!this.#port) return;
     this.#out.push(chunk);
     if (this.#flushing) return;
@@ -110,7 +94,6 @@ export class PortSocket extends Socket {
     const out = this.#out;
     this.#out = [];
     if (!this.#port || out.length === 0) return;
-    const data = out.every((c) => typeof c === 'string') ? out.join('') : Buffer.concat(out.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
-    this.#port.postMessage({ data } satisfies PortMessage);
+    this.#port.postMessage({ data: joinChunks(out) } satisfies PortMessage);
   }
 }
