@@ -19,6 +19,7 @@ import type { PluginRuntime } from './plugin-runtime.ts';
 import type { ServiceRegistry } from './service-registry.ts';
 import type { SipRouter } from './sip-router.ts';
 import type { SiteRegistry } from './site-registry.ts';
+import { sendsDirect } from '../sip-engine/direct-methods.ts';
 
 /** What the host lends to contexts; never handed to plugins directly. */
 export interface ContextDeps {
@@ -102,7 +103,8 @@ export function createPluginContext(plugin: PluginRuntime, deps: ContextDeps): P
         if (!(perms.sip ?? []).includes(upper as never)) {
           return Promise.reject(coreError('CORE_ERR_SIP_METHOD_NOT_DECLARED', `${plugin.id} tried to send ${upper}`));
         }
-        if (upper === 'INVITE' || upper === 'ACK' || upper === 'CANCEL') {
+        // The engine's own list (no INVITE, ACK, CANCEL or PRACK: those belong to drachtio-srf's dialogs).
+        if (!sendsDirect({ dialogId: stackDialogId }, upper)) {
           return Promise.reject(coreError('CORE_ERR_SIP_METHOD_NOT_DECLARED', `${plugin.id} tried to send ${upper} with requestInDialog; INVITE transactions belong to drachtio-srf's dialogs`));
         }
         return deps.sip.requestInDialog(stackDialogId, { ...request, method: upper });

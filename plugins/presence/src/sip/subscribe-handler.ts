@@ -84,7 +84,7 @@ export function subscribeHandler(core: PresenceCore): SipHandler {
       else res.send(500);
       return;
     }
-      const accepted = await accept(res, 202, { Expires: String(expires) });
+    const accepted = await accept(res, 202, { Expires: String(expires) });
     if (!accepted) return;
     const record = expires > 0 ? dialogRecord(req, accepted, { site, presentity: presentity.username, kind, watcher: watcher.key ?? null }) : undefined;
     const sub = core.subscriptions.add({
