@@ -9,7 +9,7 @@ import { storageUrlsForTests, withTestDatabase } from '../core/src/storage/index
 
 const fixture = (path: string) => fileURLToPath(new URL(`./fixtures/plugins/${path}`, import.meta.url));
 
-const ALLOWED = ['own-crud', 'own-raw', 'own-query-builder', 'own-transaction', 'publish-declared'];
+const ALLOWED = ['own-crud', 'own-raw', 'own-query-builder', 'own-transaction', 'publish-declared', 'own-insert-rows'];
 const REFUSED: Record<string, string> = {
   'publish-undeclared': 'CORE_ERR_EVENT_TOPIC_NOT_DECLARED',
   'subscribe-undeclared': 'CORE_ERR_EVENT_TOPIC_NOT_DECLARED',
@@ -25,6 +25,11 @@ const REFUSED: Record<string, string> = {
   'manager-foreign-find': 'CORE_ERR_DB_TABLE_NOT_OWNED',
   'raw-foreign': 'CORE_ERR_DB_TABLE_NOT_OWNED',
   'raw-foreign-write': 'CORE_ERR_DB_TABLE_NOT_OWNED',
+  'insert-rows-foreign': 'CORE_ERR_DB_TABLE_NOT_OWNED',
+  'insert-rows-core': 'CORE_ERR_DB_TABLE_NOT_OWNED',
+  'insert-rows-uneven': 'CORE_ERR_DB_ROWS_INVALID',
+  'insert-rows-bad-name': 'CORE_ERR_DB_ROWS_INVALID',
+  'insert-rows-bad-value': 'CORE_ERR_DB_ROWS_INVALID',
   'raw-core': 'CORE_ERR_DB_TABLE_NOT_OWNED',
   'raw-catalog': 'CORE_ERR_DB_TABLE_NOT_OWNED',
   'query-builder-join-foreign': 'CORE_ERR_DB_TABLE_NOT_OWNED',

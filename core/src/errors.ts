@@ -51,6 +51,21 @@ export const CORE_ERRORS: Record<string, CoreErrorSpec> = {
     httpStatus: 503,
     hint: 'For SQLite the folder must be writable; for MySQL/MariaDB the server, user, password and database must exist.',
   },
+  CORE_ERR_STORAGE_CLOSED: {
+    message: 'The storage was closed (the host is stopping); the write was not made',
+    httpStatus: 503,
+    hint: 'Writes after stop() are refused, as are batches still unanswered when the row writer thread had to be terminated.',
+  },
+  CORE_ERR_STORAGE_WRITER_LOST: {
+    message: 'The row writer thread stopped with this batch in flight; look the rows up before writing them again',
+    httpStatus: 500,
+    hint: 'On a SQLite file, ctx.db.insertRows runs on a worker thread; if it dies, later calls run on the host\'s own connection and the log says why it died.',
+  },
+  CORE_ERR_DB_ROWS_INVALID: {
+    message: 'ctx.db.insertRows was given rows it cannot insert; give one table, plain column names and the same columns in every row',
+    httpStatus: 500,
+    hint: 'Values may be strings, numbers, bigints, booleans, null or Buffers; details.reason says which rule the call broke.',
+  },
   CORE_ERR_MIGRATION_FAILED: {
     message: 'A plugin migration failed and was rolled back; fix the migration and install again',
     httpStatus: 500,

@@ -183,6 +183,27 @@ export interface PluginDb {
   repository<T extends ObjectLiteral = ObjectLiteral>(entity: string | EntitySchema<T>): Repository<T>;
   /** Run `work` in a transaction; repositories from `tx` share it. */
   transaction<R>(work: (tx: { repository<T extends ObjectLiteral = ObjectLiteral>(entity: string | EntitySchema<T>): Repository<T> }) => Promise<R>): Promise<R>;
+  /**
+   * Insert `rows` into one of the plugin's own tables in one transaction
+   * (every row or none) without holding up the host's main thread: on a
+   * SQLite file the insert runs on a writer thread with its own connection
+   * (SQLite writes are synchronous, and triggers such as a full-text index
+   * can make one take tens of milliseconds); on MariaDB/MySQL and an
+   * in-memory database it runs on the host's connection. For append-heavy
+   * tables written while SIP is being answered (message history, journals).
+   *
+   * Every row must have the same columns (plain names: letters, digits,
+   * `_`); values are strings, numbers, bigints, booleans (stored as 1/0),
+   * null or Buffers. Resolves with the id the database gave each row (its
+   * auto-increment key), in order, once committed; the rows are then visible
+   * to `repository()` reads. Rejects with the database's error if any row
+   * fails (nothing is written), with CORE_ERR_DB_ROWS_INVALID for rows it
+   * cannot insert, and CORE_ERR_DB_TABLE_NOT_OWNED for another's table.
+   * It is a transaction of its own: do not await it inside `transaction()`
+   * (on a SQLite file it would wait for that transaction's write lock until
+   * the busy timeout, 5 s, and fail).
+   */
+  insertRows(table: string, rows: ReadonlyArray<Record<string, unknown>>): Promise<number[]>;
 }
 
 /** The plugin's UI fragments for theme slots. */

@@ -147,7 +147,9 @@ export class SwitchboardHost {
   async #boot(options: HostOptions): Promise<void> {
     const { config } = this;
     this.#phaseStart = performance.now();
-    this.#storage = await openHostStorage(config.storage.url);
+    this.#storage = await openHostStorage(config.storage.url, {
+      onRowWriterLost: (reason) => this.log.error({ code: 'CORE_ERR_STORAGE_WRITER_LOST', reason }, 'row writer thread lost; ctx.db.insertRows now writes on the main connection'),
+    });
     this.#phaseDone('storage');
     const ds = this.#storage.dataSource;
     const boot = await bootstrapAdmin(ds, config.admin.password);
@@ -226,7 +228,7 @@ export class SwitchboardHost {
       breaker: config.plugins.breaker,
       setupTimeoutMs: Math.max(config.plugins.handlerTimeoutMs, 10_000),
       storage: this.#storage,
-      contextDeps: { dataSource: ds, bus: this.#bus, fragments: this.#fragments, services, sip: router, sites: this.#sites, directory: this.#identity.directory, dbGuard, live: this.#live, pages: this.#pages, log: this.log },
+      contextDeps: { dataSource: ds, insertRows: (sql, rows) => this.#storage.insertRows(sql, rows), bus: this.#bus, fragments: this.#fragments, services, sip: router, sites: this.#sites, directory: this.#identity.directory, dbGuard, live: this.#live, pages: this.#pages, log: this.log },
       onTrip: (plugin, reason) => this.#trip(plugin, reason),
     };
     this.#loaderOptions = loaderOptions;

@@ -24,6 +24,8 @@ import { sendsDirect } from '../sip-engine/direct-methods.ts';
 /** What the host lends to contexts; never handed to plugins directly. */
 export interface ContextDeps {
   dataSource: DataSource;
+  /** Inserts off the main thread where the storage allows (HostStorage#insertRows); the SQL is checked here first. */
+  insertRows(sql: string, rows: unknown[][]): Promise<number[]>;
   bus: EventBus;
   fragments: FragmentRegistry;
   services: ServiceRegistry;
@@ -140,6 +142,12 @@ export function createPluginContext(plugin: PluginRuntime, deps: ContextDeps): P
           work({ repository: <T extends ObjectLiteral>(e: string | EntitySchema<T>) => repoFor(manager, e) as Repository<T> }),
         );
       },
+      async insertRows(table, rows) {
+        const { sql, values } = insertStatement(table, rows);
+        if (!values.length) return [];
+        deps.dbGuard.check(plugin.id, sql);
+        return deps.insertRows(sql, values);
+      },
     },
     ui: {
       fragment(slot, templatePath) {
@@ -255,4 +263,43 @@ function compileTemplate(plugin: PluginRuntime, fragments: FragmentRegistry, tem
   } catch (err) {
     throw coreError('CORE_ERR_UI_TEMPLATE_INVALID', `${plugin.id}: ${templatePath}: ${(err as Error).message}`);
   }
+}
+
+const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function rowsInvalid(reason: string): Error {
+  return coreError('CORE_ERR_DB_ROWS_INVALID', reason, { reason });
+}
+
+/** One INSERT for every row (the columns of the first, which all must share) and the rows as value lists. */
+export function insertStatement(table: string, rows: ReadonlyArray<Record<string, unknown>>): { sql: string; values: unknown[][] } {
+  if (typeof table !== 'string' || !PLAIN_NAME.test(table)) throw rowsInvalid(`table "${String(table)}" is not a plain name`);
+  if (!Array.isArray(rows)) throw rowsInvalid('rows must be an array of objects');
+  const first = rows[0];
+  if (first === undefined) return { sql: '', values: [] };
+  const columns = Object.keys(first);
+  if (!columns.length) throw rowsInvalid('row 0 has no columns');
+  const bad = columns.find((c) => !PLAIN_NAME.test(c));
+  if (bad !== undefined) throw rowsInvalid(`column "${bad}" is not a plain name`);
+  const values = rows.map((row, i) => {
+    if (typeof row !== 'object' || row === null) throw rowsInvalid(`row ${i} is not an object`);
+    const keys = Object.keys(row);
+    if (keys.length !== columns.length || keys.some((k) => !Object.hasOwn(first, k))) {
+      throw rowsInvalid(`row ${i} has the columns ${keys.join(', ')}; row 0 has ${columns.join(', ')}`);
+    }
+    return columns.map((c) => sqlValue(row[c], i, c));
+  });
+  const sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+  return { sql, values };
+}
+
+function sqlValue(v: unknown, row: number, column: string): unknown {
+  if (v === null || typeof v === 'string' || typeof v === 'bigint') return v;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw rowsInvalid(`row ${row}, column ${column}: ${v} is not a finite number`);
+    return v;
+  }
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  throw rowsInvalid(`row ${row}, column ${column}: a ${v === undefined ? 'missing value' : typeof v === 'object' ? (v.constructor?.name ?? 'object') : typeof v} cannot be stored; use a string, number, bigint, boolean, null or Buffer`);
 }

@@ -21,13 +21,23 @@ export interface HostStorage {
   upsertSites(sites: SiteInfo[]): Promise<void>;
   readonly sitePlugins: SitePluginStore;
   saveInstallation(id: string, version: string, state: PluginState, error?: string): Promise<void>;
+  /** Insert rows in one transaction, off the main thread on a SQLite file (Storage#insertRows). */
+  insertRows(sql: string, rows: unknown[][]): Promise<number[]>;
   /** Run the plugin's pending migrations; all-or-nothing, throws CORE_ERR_MIGRATION_FAILED. */
   installMigrations(plugin: PluginRuntime): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function openHostStorage(url: string, log?: Logger): Promise<HostStorage> {
-  const storage = await openStorage(url, { entities: HOST_ENTITIES, ...(log ? { logger: log } : {}) });
+export interface HostStorageOptions {
+  /** Typeorm's log (queries at debug). */
+  log?: Logger;
+  /** Told when the row writer thread is lost. */
+  onRowWriterLost?: (reason: string) => void;
+}
+
+export async function openHostStorage(url: string, options: HostStorageOptions = {}): Promise<HostStorage> {
+  const { log, onRowWriterLost } = options;
+  const storage = await openStorage(url, { entities: HOST_ENTITIES, ...(log ? { logger: log } : {}), ...(onRowWriterLost ? { onRowWriterLost } : {}) });
   try {
     await ensureHostTables(storage.dataSource);
   } catch (err) {
@@ -52,6 +62,10 @@ class StorageBridge implements HostStorage {
 
   get kind(): StorageKind {
     return this.#storage.kind;
+  }
+
+  insertRows(sql: string, rows: unknown[][]): Promise<number[]> {
+    return this.#storage.insertRows(sql, rows);
   }
 
   async upsertSites(sites: SiteInfo[]): Promise<void> {

@@ -8,7 +8,8 @@
  * other drachtio apps over TCP as before. The engine's log records are
  * written by the host's logger.
  */
-import { Worker, MessageChannel } from 'node:worker_threads';
+import { MessageChannel, type Worker } from 'node:worker_threads';
+import { moduleWorker } from '../threads/module-worker.ts';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { SipEngineOptions } from './sip-engine.ts';
@@ -19,18 +20,6 @@ import { notDirect, sendsDirect, type DirectTarget } from './direct-methods.ts';
 const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 /** How long a stopping engine thread may take to close its sockets before it is terminated. */
 const STOP_GRACE_MS = 5000;
-
-/** The worker to run: compiled JavaScript next to this file, or the TypeScript through tsx. */
-function engineWorker(data: EngineThreadData): Worker {
-  const here = import.meta.url;
-  const opts = { workerData: data, name: 'switchboard-sip-engine' };
-  if (!here.endsWith('.ts')) return new Worker(new URL('./engine-thread-main.js', here), opts);
-  // Running from source: the worker registers tsx before it imports the TypeScript entry.
-  const entry = new URL('./engine-thread-main.ts', here).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { ...opts, eval: true });
-}
 
 export class EngineThread {
   readonly #options: Omit<SipEngineOptions, 'logger'>;
@@ -60,7 +49,8 @@ export class EngineThread {
 
   async start(): Promise<void> {
     if (this.#worker) return;
-    const worker = engineWorker({ options: this.#options, logLevel: this.#log.level });
+    const data: EngineThreadData = { options: this.#options, logLevel: this.#log.level };
+    const worker = moduleWorker(import.meta.url, './engine-thread-main', { workerData: data, name: 'switchboard-sip-engine' });
     this.#worker = worker;
     await new Promise<void>((resolve, reject) => {
       const fail = (err: Error): void => {

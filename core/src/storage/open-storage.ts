@@ -16,6 +16,7 @@ import {
 } from './entities.ts';
 import { runPluginMigrations, type PluginMigration } from './plugin-migrations.ts';
 import { purgePluginTables } from './plugin-tables.ts';
+import { RowWriter } from './row-writer.ts';
 import { parseStorageUrl, redact, type StorageKind, type StorageTarget } from './storage-url.ts';
 import { PinoTypeormLogger, type StorageLogger } from './typeorm-logger.ts';
 
@@ -33,6 +34,12 @@ export interface Storage {
    * error (details: MigrationFailureDetails).
    */
   runPluginMigrations(pluginId: string, version: string, migrations: PluginMigration[]): Promise<{ ran: string[] }>;
+  /**
+   * Run `sql` (one INSERT with `?` placeholders) once per row in one
+   * transaction, off the main thread on a SQLite file (see row-writer.ts).
+   * Resolves with each row's id, in order. The SQL is not checked here.
+   */
+  insertRows(sql: string, rows: unknown[][]): Promise<number[]>;
   /** Drop the plugin's tables (all with its prefix when `tables` is omitted) and forget its migrations and per-site state. */
   purgePluginData(pluginId: string, tables?: string[]): Promise<{ dropped: string[] }>;
   /** Safe to call twice. */
@@ -45,6 +52,8 @@ export interface OpenStorageOptions {
   baseDir?: string;
   /** More entity schemas to register from the start (host tables, plugin entities). */
   entities?: EntitySchema<any>[];
+  /** Told when the row writer thread is lost (insertRows then runs on the host's connection). */
+  onRowWriterLost?: (reason: string) => void;
 }
 
 /**
@@ -68,6 +77,10 @@ export async function openStorage(url: string, opts: OpenStorageOptions = {}): P
     throw coreError('CORE_ERR_MIGRATION_FAILED', `core schema on ${redact(url)}: ${(err as Error).message}`);
   }
   const kind = target.kind;
+  const sqliteFile = target.kind === 'sqlite' && target.database !== ':memory:' ? target.database : undefined;
+  // A second connection writes to the file (the row writer thread): see beginImmediate.
+  if (sqliteFile) beginImmediate(dataSource);
+  const rowWriter = new RowWriter({ dataSource, ...(sqliteFile ? { sqliteFile } : {}), ...(opts.onRowWriterLost ? { onThreadLost: opts.onRowWriterLost } : {}) });
   let closed = false;
   const storage: Storage = {
     dataSource,
@@ -85,13 +98,28 @@ export async function openStorage(url: string, opts: OpenStorageOptions = {}): P
         await q.release();
       }
     },
+    insertRows: (sql, rows) => rowWriter.insert(sql, rows),
     close: async () => {
       if (closed) return;
       closed = true;
+      await rowWriter.close();
       if (dataSource.isInitialized) await dataSource.destroy();
     },
   };
   return storage;
+}
+
+/**
+ * The host's SQLite transactions take the write lock when they begin
+ * (BEGIN IMMEDIATE) instead of at their first write. With another connection
+ * writing to the same file, a deferred transaction that read first and then
+ * writes fails at once with SQLITE_BUSY (its snapshot is stale); an
+ * immediate one waits for the other writer (busy timeout) and then runs.
+ */
+function beginImmediate(dataSource: DataSource): void {
+  const runner = dataSource.driver.createQueryRunner('master') as unknown as { query: (sql: string, ...rest: unknown[]) => Promise<unknown> };
+  const query = runner.query.bind(runner);
+  runner.query = (sql, ...rest) => query(sql === 'BEGIN TRANSACTION' ? 'BEGIN IMMEDIATE TRANSACTION' : sql, ...rest);
 }
 
 function dataSourceOptions(target: StorageTarget, opts: OpenStorageOptions): DataSourceOptions {

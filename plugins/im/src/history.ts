@@ -76,19 +76,9 @@ export function pairId(a: string, b: string): string {
 const BUSY_MS = 20;
 const GATHER_MS = 8;
 
-/** Columns as migration 001 names them; `?` placeholders work on SQLite and MariaDB/MySQL alike. */
-const INSERT_MESSAGE = 'INSERT INTO im_messages (site, conversation_id, sender, recipients, content_type, body, created_at, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
-
-function insertParams(r: Omit<ImMessage, 'id'>): unknown[] {
-  return [r.site, r.conversationId, r.sender, r.recipients, r.contentType, r.body, r.createdAt, r.via];
-}
-
-/** The new row's id: better-sqlite3 answers the last rowid, mysql2 an OkPacket with insertId. */
-function insertedId(result: unknown): number {
-  const id = typeof result === 'object' && result !== null && 'insertId' in result ? (result as { insertId: number | string }).insertId : result;
-  const n = Number(id);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`unexpected INSERT result ${String(id)}`);
-  return n;
+/** A row as migration 001 names its columns. */
+function columnsOf(r: Omit<ImMessage, 'id'>): Record<string, string> {
+  return { site: r.site, conversation_id: r.conversationId, sender: r.sender, recipients: r.recipients, content_type: r.contentType, body: r.body, created_at: r.createdAt, via: r.via };
 }
 
 export class History {
@@ -136,7 +126,7 @@ export class History {
    * within the last BUSY_MS) the next batch gathers for GATHER_MS first:
    * every transaction writes a new FTS5 segment and merges follow, so rows
    * written ten at a time cost about half the CPU of rows written one or two
-   * at a time, on the thread that also answers SIP.
+   * at a time (on the writer thread, beside the SIP one: see #write).
    */
   #schedule(): void {
     if (this.#scheduled || this.#writing) return;
@@ -155,21 +145,21 @@ export class History {
       while (this.#queue.length) {
         const batch = this.#queue.splice(0, 200);
         try {
-          const ids = await this.#ctx.db.transaction(async (tx) => {
-            const repo = tx.repository(ImMessageEntity);
-            const out: number[] = [];
-            // One plain prepared INSERT per row: typeorm's insert builder cost more CPU than the write itself.
-            for (const item of batch) out.push(insertedId(await repo.query(INSERT_MESSAGE, insertParams(item.row))));
-            return out;
-          });
+          // Off the SIP thread on a SQLite file (ctx.db.insertRows): the FTS5 trigger's merges run there.
+          const ids = await this.#ctx.db.insertRows('im_messages', batch.map((item) => columnsOf(item.row)));
           this.#lastCommit = performance.now();
           batch.forEach((item, i) => item.resolve({ id: ids[i]!, ...item.row }));
-        } catch {
+        } catch (err) {
+          // Written or not is unknown: trying again could keep a message twice.
+          if ((err as { code?: string }).code === 'CORE_ERR_STORAGE_WRITER_LOST') {
+            for (const item of batch) item.reject(err);
+            continue;
+          }
           // One bad row must not fail the others: write them one by one.
           for (const item of batch) {
             try {
-              const result = await this.#ctx.db.repository(ImMessageEntity).insert(item.row);
-              item.resolve({ id: Number((result.identifiers[0] as { id: number | string }).id), ...item.row });
+              const [id] = await this.#ctx.db.insertRows('im_messages', [columnsOf(item.row)]);
+              item.resolve({ id: id!, ...item.row });
             } catch (err) {
               item.reject(err);
             }

@@ -1,0 +1,19 @@
+/**
+ * Starts a worker thread on one of the core's own modules, wherever the host
+ * runs from: compiled (core/dist, or the bundle, whose `import.meta.url`
+ * still names the compiled file) the worker loads the `.js` next to the
+ * caller; from source (tsx) it registers tsx first and imports the `.ts`.
+ */
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+
+/**
+ * @param here  the caller's `import.meta.url`
+ * @param entry the worker's module name without extension, relative to the caller (e.g. `./engine-thread-main`)
+ */
+export function moduleWorker(here: string, entry: string, options: WorkerOptions): Worker {
+  if (!here.endsWith('.ts')) return new Worker(new URL(`${entry}.js`, here), options);
+  const source = new URL(`${entry}.ts`, here).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(source)}); })`;
+  return new Worker(bootstrap, { ...options, eval: true });
+}
