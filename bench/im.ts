@@ -88,6 +88,14 @@ function residentKb(pids: number[]): number {
   return privateKb + sharedKb;
 }
 
+/** Where to start looking for messages that never arrived: their ids, lines the receiver logged that were not counted, and its errors. */
+function sayMissing(step: ImStep, load: Load): void {
+  say(`    never received: ids ${step.missingIds.join(', ')}${step.missing > step.missingIds.length ? ', …' : ''}`);
+  say(`    receiver log lines not counted: ${load.receiverLog.other}${load.receiverLog.otherSamples.map((l) => `\n      ${l}`).join('')}`);
+  const errors = existsSync(load.errorFile) ? readFileSync(load.errorFile, 'latin1').split('\n').filter(Boolean) : [];
+  say(`    receiver errors: ${errors.length} lines${errors.slice(-15).map((l) => `\n      ${l.slice(0, 300)}`).join('')}`);
+}
+
 // ---------------------------------------------------------------- receiver log
 
 interface RunTally {
@@ -107,6 +115,8 @@ class ReceiverLog {
   readonly #runs = new Map<string, RunTally>();
   /** Lines that were not a benchmark message (or of an unknown run). */
   other = 0;
+  /** The first few of them, to show when messages are missing. */
+  readonly otherSamples: string[] = [];
 
   constructor(file: string) {
     this.#file = file;
@@ -138,16 +148,21 @@ class ReceiverLog {
     }
   }
 
+  #noteOther(line: string): void {
+    this.other++;
+    if (this.otherSamples.length < 5) this.otherSamples.push(line.slice(0, 300));
+  }
+
   #line(line: string): void {
     const m = /^IM msgid=([A-Za-z0-9]+)-(\d+) t=([\d.]+):([\d.]+) ([\d.]+) ([\d.]+)/.exec(line);
     const tally = m ? this.#runs.get(m[1]!) : undefined;
     if (!m || !tally) {
-      if (line.trim()) this.other++;
+      if (line.trim()) this.#noteOther(line);
       return;
     }
     const n = Number(m[2]);
     if (!(n >= 1 && n <= tally.calls)) {
-      this.other++;
+      this.#noteOther(line);
       return;
     }
     if (tally.seen[n]) {
@@ -177,6 +192,8 @@ async function startSwitchboard(storageUrl: string, users: string[], engineThrea
   child.stderr?.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-4000); });
   // IM_HOST_STDERR=FILE keeps everything the host logs (warnings such as SIP_ERR_OVERLOAD included).
   if (process.env.IM_HOST_STDERR) child.stderr?.pipe(createWriteStream(process.env.IM_HOST_STDERR));
+  // IM_HOST_STDOUT=FILE: a copy of the host's stdout (e.g. with IM_HOST_NODE_ARGS='--trace-gc').
+  if (process.env.IM_HOST_STDOUT) child.stdout?.pipe(createWriteStream(process.env.IM_HOST_STDOUT));
   const lines = createInterface({ input: child.stdout! });
   const waiters: Array<(line: string) => void> = [];
   lines.on('line', (line) => {
@@ -225,6 +242,8 @@ async function startKamailioTarget(children: number): Promise<Target> {
 interface Load {
   pairsFile: string;
   receiverLog: ReceiverLog;
+  /** The receiving sipp's error log. */
+  errorFile: string;
 }
 
 export interface ImStep {
@@ -409,11 +428,14 @@ async function benchTarget(kind: TargetKind, s: Settings, storageUrl: string): P
     result.registered = reg.successful;
     if (reg.successful !== receivers.length) throw new Error(`only ${reg.successful}/${receivers.length} receivers registered: ${reg.errors ?? reg.stderr.slice(-500)}`);
     const logFile = join(workDir, 'received.log');
+    // What the receiving sipp found wrong (unexpected messages, dead calls): shown when a message is missing.
+    // (No -ringbuffer_* options: sipp applies them to the -log_file too, and a rotated log loses the count.)
+    const errorFile = join(workDir, 'receiver-errors.log');
     const totalSeconds = s.soakSeconds + s.rates.length * (s.stepSeconds + 15) + 600;
-    receiver = await startSippServer({ scenario: 'im-uas-count.xml', localPort: receiverPort, timeoutMs: totalSeconds * 1000, extraArgs: ['-trace_logs', '-log_file', logFile, '-buff_size', '4194304', '-error_file', '/dev/null'] });
+    receiver = await startSippServer({ scenario: 'im-uas-count.xml', localPort: receiverPort, timeoutMs: totalSeconds * 1000, extraArgs: ['-trace_logs', '-log_file', logFile, '-buff_size', '4194304', '-error_file', errorFile] });
     const pairsFile = join(workDir, 'pairs.csv');
     writeFileSync(pairsFile, `SEQUENTIAL\n${senders.map((u, i) => `${u};${receivers[i]}`).join('\n')}\n`);
-    const load: Load = { pairsFile, receiverLog: new ReceiverLog(logFile) };
+    const load: Load = { pairsFile, receiverLog: new ReceiverLog(logFile), errorFile };
     say(`    ${reg.successful} receivers registered; ${senders.length} senders, each writing to one receiver`);
 
     const warm = await runLoad(target, load, 'warm', 200, 3, { failFast: false });
@@ -431,7 +453,7 @@ async function benchTarget(kind: TargetKind, s: Settings, storageUrl: string): P
       const r = result.soak;
       say(`    soak RSS: first window ${(r.rssEarlyKb / 1024).toFixed(1)} MiB, last window ${(r.rssLateKb / 1024).toFixed(1)} MiB, min ${(r.rssMinKb / 1024).toFixed(1)}, max ${(r.rssMaxKb / 1024).toFixed(1)} MiB`
         + `${before && after ? `; heap after GC ${(before.heapUsedKb / 1024).toFixed(1)} -> ${(after.heapUsedKb / 1024).toFixed(1)} MiB` : ''}`);
-      if (step.missingIds.length) say(`    never received: ids ${step.missingIds.join(', ')}${step.missing > step.missingIds.length ? ', …' : ''}`);
+      if (step.missingIds.length) sayMissing(step, load);
       await sleep(3000);
     }
 
@@ -441,6 +463,7 @@ async function benchTarget(kind: TargetKind, s: Settings, storageUrl: string): P
       const st = await runLoad(target!, load, `k${rate}`, rate, s.stepSeconds, { failFast: true });
       result.steps.push(st);
       say(describe(st));
+      if (st.missingIds.length && st.retransmissions === 0) sayMissing(st, load);
       await sleep(2000);
       return st;
     };

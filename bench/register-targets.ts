@@ -1,8 +1,13 @@
 // The two registrars the REGISTER benchmark compares, behind one interface:
 // Kamailio 5.6 (registrar + usrloc + auth_db, kamailio-register.cfg) and a
-// Switchboard host (register-host.ts), each with the same users in its own
-// database (a SQLite file, or MariaDB at 127.0.0.1:3306).
-import { spawn } from 'node:child_process';
+// Switchboard host, each with the same users in its own database (a SQLite
+// file, or MariaDB at 127.0.0.1:3306). The Switchboard host is by default
+// the registrar build as a branch office would run it (`switchboard build
+// --profile config/profiles/registrar.json`, then its own `switchboard
+// start`: compiled, bundled, no plugins); `--host source` runs
+// register-host.ts through tsx instead (the repository's TypeScript).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -14,8 +19,12 @@ import type { RegisterHostOptions } from './register-host.ts';
 export type RegisterTargetKind = 'kamailio' | 'switchboard';
 export type BenchDb = 'sqlite' | 'mariadb';
 
-export function targetLabel(kind: RegisterTargetKind, kamailioChildren = 2, engineThread: 'main' | 'worker' = 'main'): string {
-  return kind === 'kamailio' ? `Kamailio 5.6 (auth_db, usrloc, ${kamailioChildren} children)` : `Switchboard host (1 process, engine on the ${engineThread} thread)`;
+/** How the Switchboard host runs: the registrar build's own start command, or register-host.ts through tsx. */
+export type SwitchboardHostKind = 'build' | 'source';
+
+export function targetLabel(kind: RegisterTargetKind, kamailioChildren = 2, engineThread: 'main' | 'worker' = 'main', host: SwitchboardHostKind = 'build'): string {
+  if (kind === 'kamailio') return `Kamailio 5.6 (auth_db, usrloc, ${kamailioChildren} children)`;
+  return `Switchboard ${host === 'build' ? 'registrar build' : 'host from source (tsx)'} (1 process, engine on the ${engineThread} thread)`;
 }
 
 export interface MemorySnapshot {
@@ -49,6 +58,7 @@ export interface TargetSetup {
   kamailioChildren: number;
   /** sip.engineThread of the Switchboard host. */
   engineThread: 'main' | 'worker';
+  switchboardHost: SwitchboardHostKind;
 }
 
 export const MARIADB = { host: '127.0.0.1', port: 3306, user: 'root', password: '' };
@@ -56,6 +66,8 @@ const KAMAILIO_MARIADB_NAME = 'kamailio_bench';
 const SWITCHBOARD_MARIADB_NAME = 'sb_bench_register';
 const REGISTER_CFG = fileURLToPath(new URL('./kamailio/kamailio-register.cfg', import.meta.url));
 const HOST_SCRIPT = fileURLToPath(new URL('./register-host.ts', import.meta.url));
+const REPO = fileURLToPath(new URL('../', import.meta.url));
+const MEMORY_PROBE = fileURLToPath(new URL('./host-memory-probe.cjs', import.meta.url));
 
 /**
  * Current resident memory of a set of processes, measured like the SIP
@@ -119,9 +131,14 @@ async function startSwitchboardTarget(setup: TargetSetup): Promise<RegisterTarge
     adminPassword: randomBytes(12).toString('base64url'),
     engineThread: setup.engineThread,
   };
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', HOST_SCRIPT, JSON.stringify(hostOptions)], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const built = setup.switchboardHost === 'build' ? registrarBuild(setup.workDir, hostOptions) : undefined;
+  const child = built
+    ? spawn(process.execPath, ['--expose-gc', '--require', MEMORY_PROBE, 'core/bin/switchboard.js', 'start', '--config', built.config], {
+      cwd: built.dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SB_BENCH_MEM_FILE: built.memFile },
+    })
+    : spawn(process.execPath, ['--expose-gc', '--import', 'tsx', HOST_SCRIPT, JSON.stringify(hostOptions)], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => { stderr = (stderr + c.toString('utf8')).slice(-8192); });
   let exited = false;
@@ -153,7 +170,7 @@ async function startSwitchboardTarget(setup: TargetSetup): Promise<RegisterTarge
     }
     if (setup.db === 'mariadb') await mysqlDatabase(MARIADB, SWITCHBOARD_MARIADB_NAME, 'drop').catch(() => undefined);
   };
-  const ready = await nextLine('READY', 60_000);
+  const ready = built ? await healthy(built.httpUrl, 60_000, () => exited, () => stderr) : await nextLine('READY', 60_000);
   if (!ready.startsWith('READY')) {
     await stop();
     throw new Error(ready.replace(/^FAILED /, ''));
@@ -171,8 +188,7 @@ async function startSwitchboardTarget(setup: TargetSetup): Promise<RegisterTarge
     port: setup.port,
     pids: () => [pid],
     memory: async () => {
-      child.stdin?.write('mem\n');
-      const line = await nextLine('MEM', 10_000);
+      const line = built ? await memoryFromProbe(pid, built.memFile) : (child.stdin?.write('mem\n'), await nextLine('MEM', 10_000));
       const heap = line.startsWith('MEM ') ? (JSON.parse(line.slice(4)) as { heapUsedKb: number }).heapUsedKb : undefined;
       return { rssKb: residentNowKb([pid]), ...(heap !== undefined ? { heapUsedKb: heap } : {}) };
     },
@@ -183,4 +199,64 @@ async function startSwitchboardTarget(setup: TargetSetup): Promise<RegisterTarge
 
 export function startRegisterTarget(kind: RegisterTargetKind, setup: TargetSetup): Promise<RegisterTarget> {
   return kind === 'kamailio' ? startKamailioTarget(setup) : startSwitchboardTarget(setup);
+}
+
+/**
+ * The registrar build (config/profiles/registrar.json) in `workDir`, with
+ * the same settings register-host.ts gives the host from source, in a
+ * config file of its own.
+ */
+function registrarBuild(workDir: string, opts: RegisterHostOptions): { dir: string; config: string; memFile: string; httpUrl: string } {
+  const dir = join(workDir, 'registrar-build');
+  const build = spawnSync(process.execPath, ['core/bin/switchboard.js', 'build', '--profile', 'config/profiles/registrar.json', '--out', dir], { cwd: REPO, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`switchboard build failed: ${build.stderr || build.stdout}`);
+  const setup = spawnSync(process.execPath, ['setup.mjs'], { cwd: dir, encoding: 'utf8' });
+  if (setup.status !== 0) throw new Error(`the registrar build's setup failed: ${setup.stderr || setup.stdout}`);
+  const httpPort = 20_000 + Math.floor(Math.random() * 20_000);
+  const config = join(workDir, 'registrar.json');
+  writeFileSync(config, JSON.stringify({
+    http: { host: '127.0.0.1', port: httpPort },
+    sip: {
+      contacts: [`sip:127.0.0.1:${opts.sipPort};transport=udp`],
+      engine: 'embedded',
+      engineThread: opts.engineThread,
+      wire: { host: '127.0.0.1', port: 0 },
+      registrar: { algorithms: ['MD5', 'SHA-256'] },
+      // As register-host.ts: no lockout (Kamailio's config has none either).
+      security: { maxFailures: 1_000_000_000 },
+    },
+    storage: { url: opts.storageUrl },
+    sites: [{ domain: opts.domain }],
+    admin: { password: opts.adminPassword },
+    log: { level: 'warn' },
+  }));
+  return { dir, config, memFile: join(workDir, 'host-memory.json'), httpUrl: `http://127.0.0.1:${httpPort}` };
+}
+
+/** `READY {"httpUrl":…}` once /api/health says SIP is connected, else `FAILED …`. */
+async function healthy(httpUrl: string, timeoutMs: number, exited: () => boolean, stderr: () => string): Promise<string> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (exited()) return `FAILED the host exited: ${stderr().slice(-2000)}`;
+    try {
+      const res = await fetch(`${httpUrl}/api/health`);
+      if (res.ok && ((await res.json()) as { sip?: string }).sip === 'connected') return `READY ${JSON.stringify({ httpUrl })}`;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return `FAILED /api/health not ready within ${timeoutMs} ms: ${stderr().slice(-2000)}`;
+}
+
+/** Asks host-memory-probe.cjs in the host for a reading after GC (SIGUSR2); `MEM {…}`. */
+async function memoryFromProbe(pid: number, file: string): Promise<string> {
+  const before = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    if (now && now !== before) return `MEM ${now}`;
+  }
+  return 'FAILED no memory reading from the host';
 }

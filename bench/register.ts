@@ -14,7 +14,7 @@ import { freePort, sippBinary } from '../test/helpers/sipp.ts';
 import { kamailioBinary } from './kamailio/kamailio-peer.ts';
 import { computeRatio, formatTables, writeRegisterResults, type MemoryRun, type RegisterBenchReport, type RegisterTargetResult } from './register-report.ts';
 import { maxCleanRate, registerLadder, runRegisterStep, type RegisterStep, type SippLoad } from './register-steps.ts';
-import { startRegisterTarget, targetLabel, type BenchDb, type RegisterTarget, type RegisterTargetKind } from './register-targets.ts';
+import { startRegisterTarget, targetLabel, type BenchDb, type RegisterTarget, type RegisterTargetKind, type SwitchboardHostKind } from './register-targets.ts';
 import { userNames, writeSippUsers } from './register-users.ts';
 
 const DOMAIN = 'bench.example';
@@ -60,6 +60,8 @@ interface Settings {
   kamailioChildren: number;
   /** sip.engineThread of the Switchboard host. */
   engineThread: 'main' | 'worker';
+  /** The registrar build as shipped (default), or the host from source through tsx. */
+  switchboardHost: SwitchboardHostKind;
 }
 
 async function memoryRun(target: RegisterTarget, load: SippLoad, warmLoad: SippLoad, s: Settings): Promise<MemoryRun> {
@@ -93,7 +95,7 @@ async function memoryRun(target: RegisterTarget, load: SippLoad, warmLoad: SippL
 }
 
 async function benchTarget(kind: RegisterTargetKind, s: Settings): Promise<RegisterTargetResult> {
-  const label = targetLabel(kind, s.kamailioChildren, s.engineThread);
+  const label = targetLabel(kind, s.kamailioChildren, s.engineThread, s.switchboardHost);
   const result: RegisterTargetResult = { target: kind, label, maxCleanRate: 0, limitedBySipp: false, peakRssKb: 0, steps: [] };
   say(`\n${label}`);
   const workDir = mkdtempSync(join(tmpdir(), `register-bench-${kind}-`));
@@ -115,6 +117,7 @@ async function benchTarget(kind: RegisterTargetKind, s: Settings): Promise<Regis
       kamailioUsrlocDbMode: s.usrlocDbMode,
       kamailioChildren: s.kamailioChildren,
       engineThread: s.engineThread,
+      switchboardHost: s.switchboardHost,
     });
     say(`    started with ${warm.length + users.length} users in ${s.db} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     result.memory = await memoryRun(target, load, warmLoad, s);
@@ -166,6 +169,7 @@ export async function run(argv: string[]): Promise<void> {
       'usrloc-db-mode': { type: 'string' },
       'kamailio-children': { type: 'string' },
       'engine-thread': { type: 'string' },
+      host: { type: 'string' },
     },
   });
   const targets = (values.targets ? values.targets.split(',') : ALL_TARGETS) as RegisterTargetKind[];
@@ -184,7 +188,9 @@ export async function run(argv: string[]): Promise<void> {
     usrlocDbMode: Number(values['usrloc-db-mode'] ?? 0),
     kamailioChildren: Number(values['kamailio-children'] ?? 2),
     engineThread: (values['engine-thread'] ?? 'worker') as Settings['engineThread'],
+    switchboardHost: (values.host ?? 'build') as SwitchboardHostKind,
   };
+  if (s.switchboardHost !== 'build' && s.switchboardHost !== 'source') throw new Error('--host is build or source');
   if (s.engineThread !== 'main' && s.engineThread !== 'worker') throw new Error('--engine-thread is main or worker');
   if (![0, 1, 2].includes(s.usrlocDbMode)) throw new Error('--usrloc-db-mode is 0, 1 or 2');
 

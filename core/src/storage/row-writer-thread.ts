@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { lowerThisThreadPriority } from '../threads/thread-priority.ts';
 
 export interface RowWriterThreadData {
   /** The SQLite file (never `:memory:`: another connection could not see it). */
@@ -33,6 +34,8 @@ if (!parent) throw new Error('row-writer-thread runs as a worker thread of the h
 const port = parent;
 const data = workerData as RowWriterThreadData;
 const post = (m: FromRowWriterThread): void => port.postMessage(m);
+// Inserts (and the merges their triggers cause) yield to the threads that answer SIP.
+lowerThisThreadPriority();
 
 let db: Database.Database;
 try {
