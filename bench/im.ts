@@ -197,6 +197,8 @@ async function startSwitchboard(storageUrl: string, users: string[], engineThrea
   const lines = createInterface({ input: child.stdout! });
   const waiters: Array<(line: string) => void> = [];
   lines.on('line', (line) => {
+    // Only the host's answers; anything else on its stdout (node's --trace-gc, say) is not for us.
+    if (!/^(READY|FAILED|MEM) /.test(line)) return;
     const w = waiters.shift();
     if (w) w(line);
   });
