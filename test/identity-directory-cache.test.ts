@@ -54,6 +54,20 @@ for (const storageUrl of storageUrlsForTests()) {
       clock += 1;
       t.equal((await peer.digestCredentials('cache.test', 'alice'))?.ha1Md5, md5('alice', 'cache.test', 'alice-pass-3'), 'and reads the change once the entry is DIRECTORY_CACHE_MS old');
 
+      // Expired lookups do not stay in memory: the sweep drops what is older than DIRECTORY_CACHE_MS, oldest first.
+      await peer.findUser('cache.test', 'bob');
+      clock += 10_000;
+      await peer.findByAddress('cache.test', 'wonder');
+      const held = peer.cachedEntries;
+      t.ok(held >= 3, `lookups are cached (${held})`);
+      clock += DIRECTORY_CACHE_MS - 10_000;
+      peer.sweepExpired();
+      t.equal(peer.cachedEntries, 1, 'the sweep dropped the lookups older than DIRECTORY_CACHE_MS and kept the fresh one');
+      clock += 10_000;
+      peer.sweepExpired();
+      t.equal(peer.cachedEntries, 0, 'and the last once it expired');
+      t.equal((await peer.findByAddress('cache.test', 'wonder'))?.username, 'alice', 'a swept lookup is read again');
+
       // A lookup that overlapped a write is not stored: the next one reads the database.
       const inFlight = peer.findUser('cache.test', 'bob');
       peer.changed();

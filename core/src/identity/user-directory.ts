@@ -66,6 +66,41 @@ export class UserDirectory {
     this.#cache.clear();
   }
 
+  /** Lookups held in the cache now (fresh or not yet swept). */
+  get cachedEntries(): number {
+    return this.#cache.size;
+  }
+
+  /**
+   * Drop the lookups older than DIRECTORY_CACHE_MS. Entries are kept in the
+   * order they were stored, so this stops at the first fresh one. Runs on a
+   * timer while the cache holds anything: without it every user who signed
+   * in or registered once stayed cached (row, credentials and all) until
+   * 100,000 others pushed it out.
+   */
+  sweepExpired(): void {
+    const now = this.#now();
+    for (const [key, entry] of this.#cache) {
+      if (now - entry.at < DIRECTORY_CACHE_MS) break;
+      this.#cache.delete(key);
+    }
+  }
+
+  #sweepTimer?: NodeJS.Timeout;
+
+  /** One timer at a time, due when the oldest entry expires; none while the cache is empty. */
+  #armSweep(): void {
+    if (this.#sweepTimer || this.#cache.size === 0) return;
+    const oldest = this.#cache.values().next().value!;
+    const wait = Math.min(DIRECTORY_CACHE_MS, Math.max(1000, oldest.at + DIRECTORY_CACHE_MS - this.#now()));
+    this.#sweepTimer = setTimeout(() => {
+      this.#sweepTimer = undefined;
+      this.sweepExpired();
+      this.#armSweep();
+    }, wait);
+    this.#sweepTimer.unref();
+  }
+
   async findUser(siteDomain: string, username: string): Promise<DirectoryUser | undefined> {
     const row = await this.#cachedRecord(siteDomain, username);
     return row && toDirectoryUser(row, siteDomain);
@@ -157,6 +192,7 @@ export class UserDirectory {
       this.#cache.delete(key);
       if (this.#cache.size >= DIRECTORY_CACHE_ENTRIES) this.#cache.delete(this.#cache.keys().next().value!);
       this.#cache.set(key, { at: now, row });
+      this.#armSweep();
     }
     return row;
   }
