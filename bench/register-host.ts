@@ -16,15 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SwitchboardHost, loadConfig } from '../core/src/index.ts';
-
-export interface RegisterHostOptions {
-  storageUrl: string;
-  sipPort: number;
-  domain: string;
-  adminPassword: string;
-  /** sip.engineThread of the host. */
-  engineThread: 'main' | 'worker';
-}
+import { registerHostConfig, type RegisterHostOptions } from './register-config.ts';
 
 function reply(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -48,23 +40,9 @@ async function main(): Promise<void> {
   const config = loadConfig({
     env: {},
     overrides: {
+      ...registerHostConfig(opts),
       http: { host: '127.0.0.1', port: 0 },
-      sip: {
-        contacts: [`sip:127.0.0.1:${opts.sipPort};transport=udp`],
-        engine: 'embedded',
-        engineThread: opts.engineThread,
-        wire: { host: '127.0.0.1', port: 0 },
-        registrar: { algorithms: ['MD5', 'SHA-256'] },
-        // The lockout would turn the first overloaded step (a retransmitted,
-        // already-used nonce counts as a failure) into minutes of 403s for
-        // every later step from 127.0.0.1; Kamailio's config has none either.
-        security: { maxFailures: 1_000_000_000 },
-      },
-      storage: { url: opts.storageUrl },
-      sites: [{ domain: opts.domain }],
-      admin: { password: opts.adminPassword },
       plugins: { dirs: [], installDir: join(root, 'plugins'), trustDir: join(root, 'trust') },
-      log: { level: 'warn' },
     },
   });
   let host: SwitchboardHost;

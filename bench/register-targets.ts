@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { startKamailio } from './kamailio/kamailio-peer.ts';
 import { MemorySampler } from './proc-stats.ts';
 import { countStoredBindings, mysqlDatabase, seedKamailioMysql, seedKamailioSqlite, seedSwitchboardUsers } from './register-users.ts';
-import type { RegisterHostOptions } from './register-host.ts';
+import { registerHostConfig, type RegisterHostOptions } from './register-config.ts';
 
 export type RegisterTargetKind = 'kamailio' | 'switchboard';
 export type BenchDb = 'sqlite' | 'mariadb';
@@ -214,22 +214,7 @@ function registrarBuild(workDir: string, opts: RegisterHostOptions): { dir: stri
   if (setup.status !== 0) throw new Error(`the registrar build's setup failed: ${setup.stderr || setup.stdout}`);
   const httpPort = 20_000 + Math.floor(Math.random() * 20_000);
   const config = join(workDir, 'registrar.json');
-  writeFileSync(config, JSON.stringify({
-    http: { host: '127.0.0.1', port: httpPort },
-    sip: {
-      contacts: [`sip:127.0.0.1:${opts.sipPort};transport=udp`],
-      engine: 'embedded',
-      engineThread: opts.engineThread,
-      wire: { host: '127.0.0.1', port: 0 },
-      registrar: { algorithms: ['MD5', 'SHA-256'] },
-      // As register-host.ts: no lockout (Kamailio's config has none either).
-      security: { maxFailures: 1_000_000_000 },
-    },
-    storage: { url: opts.storageUrl },
-    sites: [{ domain: opts.domain }],
-    admin: { password: opts.adminPassword },
-    log: { level: 'warn' },
-  }));
+  writeFileSync(config, JSON.stringify({ ...registerHostConfig(opts), http: { host: '127.0.0.1', port: httpPort } }));
   return { dir, config, memFile: join(workDir, 'host-memory.json'), httpUrl: `http://127.0.0.1:${httpPort}` };
 }
 
