@@ -35,7 +35,7 @@ export interface Storage {
    */
   runPluginMigrations(pluginId: string, version: string, migrations: PluginMigration[]): Promise<{ ran: string[] }>;
   /**
-   * Run `sql` (one INSERT with `?` placeholders) once per row in one
+   * Run `sql` (one INSERT whose values are bound to its `?` parameters) once per row in one
    * transaction, off the main thread on a SQLite file (see row-writer.ts).
    * Resolves with each row's id, in order. The SQL is not checked here.
    */

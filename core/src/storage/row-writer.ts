@@ -55,7 +55,7 @@ export class RowWriter {
   }
 
   /**
-   * Run `sql` (one INSERT with `?` placeholders) once per row, in one
+   * Run `sql` (one INSERT whose values are bound to its `?` parameters) once per row, in one
    * transaction. Resolves with each row's id (the auto-increment key the
    * database gave it), in order.
    */
