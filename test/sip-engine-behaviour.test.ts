@@ -67,6 +67,47 @@ t.test('no ACK for a 2xx: the engine retransmits, then BYEs the peer and the app
   t.ok(destroyed, 'the app dialog ended');
 });
 
+t.test('an answered non-INVITE over UDP keeps only its answer, for Timer J', async (t) => {
+  // T1 of 20 ms: Timer J (64*T1) is 1.28 s.
+  const env = await startEngineWithApp({ timers: { t1: 20, t2: 160, t4: 200 } });
+  t.teardown(() => env.close());
+  let seen = 0;
+  env.srf.message((_req: any, res: any) => {
+    seen++;
+    res.send(200, 'réponse ✓ ünïcode', { headers: { 'Content-Type': 'text/plain;charset=utf-8', 'X-Seen': String(seen) } });
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  const peer = await udpPeer({ host: '127.0.0.1', port: env.sipPort });
+  t.teardown(() => peer.close());
+  const via = `UDP 127.0.0.1:${peer.port}`;
+  const uri = `sip:bob@127.0.0.1:${env.sipPort}`;
+  const msg = request('MESSAGE', uri, via, { callId: 'kept-1', fromTag: 'k1', branch: 'z9hG4bKkeptA', body: 'hi' });
+  peer.send(msg);
+  const first = await peer.next((m) => final(m) && m.includes('kept-1'));
+  t.equal(statusOf(first), 200);
+  t.match(first, /réponse ✓ ünïcode/, 'the answer carries its UTF-8 body');
+  t.same({ ...env.engine.stats(), apps: 0, dialogs: 0, clientTransactions: 0 }, { dialogs: 0, serverTransactions: 0, answeredRequests: 1, clientTransactions: 0, apps: 0, pendingRequests: 0, overloadRejected: 0 },
+    'no transaction object is left, one answered request is');
+
+  peer.send(msg);
+  const again = await peer.next((m) => final(m) && m.includes('kept-1'));
+  t.equal(again, first, 'a retransmission gets the same response, byte for byte');
+  t.equal(seen, 1, 'without the app seeing the request again');
+
+  peer.send(request('MESSAGE', uri, via, { callId: 'kept-1', fromTag: 'k1', branch: 'z9hG4bKkeptB', body: 'hi' }));
+  t.equal(statusOf(await peer.next((m) => final(m) && m.includes('kept-1'))), 482, 'a merged copy of the answered request gets 482');
+
+  const until = Date.now() + 10_000;
+  while (env.engine.stats().answeredRequests > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  t.equal(env.engine.stats().answeredRequests, 0, 'after Timer J the answer is dropped');
+  peer.send(msg);
+  const late = await peer.next((m) => final(m) && m.includes('kept-1'));
+  t.match(late, /X-Seen: 2/, 'a copy after Timer J is a new request to the app');
+  t.equal(seen, 2);
+
+  t.equal(env.engine.stats().answeredRequests, 1, 'and its answer is kept in its turn');
+});
+
 t.test('protocol edges over UDP', async (t) => {
   const env = await startEngineWithApp();
   t.teardown(() => env.close());

@@ -12,7 +12,8 @@ import type { Flow, SendTarget, TransportName } from './transport/types.ts';
 import type { TransportLayer } from './transport/index.ts';
 import { ServerTransaction } from './transaction/server-transaction.ts';
 import { ClientTransaction, type ClientTransactionEvents } from './transaction/client-transaction.ts';
-import { ExpiryQueue, type TimerConfig } from './transaction/timers.ts';
+import { ExpiryQueue, timeout64, type TimerConfig } from './transaction/timers.ts';
+import { AnsweredRequests } from './transaction/answered-requests.ts';
 import { DialogStore } from './dialog/dialog-store.ts';
 import { RouteTable } from './wire/route-table.ts';
 import { wireTime, type AppConnection, type WireMeta } from './wire/app-connection.ts';
@@ -68,12 +69,30 @@ export class EngineState {
   /** Requests answered 503 because a bound in `overload` was reached. */
   overloadRejected = 0;
   readonly #lingering = new Map<number, ExpiryQueue>();
+  /** Non-INVITE requests over UDP already answered, by server transaction key, for Timer J (see AnsweredRequests). */
+  readonly answered: AnsweredRequests;
 
   constructor(transports: TransportLayer, timers: TimerConfig, log: Logger, overload: OverloadLimits = DEFAULT_OVERLOAD) {
     this.transports = transports;
     this.timers = timers;
     this.log = log;
     this.overload = overload;
+    this.answered = new AnsweredRequests(timeout64(timers), (key, entry) => {
+      if (entry.mergeKey && this.merged.get(entry.mergeKey) === key) this.merged.delete(entry.mergeKey);
+    });
+  }
+
+  /** A request with this server transaction key is in progress or was answered within Timer J. */
+  hasServerTxn(key: string): boolean {
+    return this.serverByKey.has(key) || this.answered.has(key);
+  }
+
+  /** A retransmission of a request already answered: the same response again. Returns false if there is none. */
+  answerAgain(key: string): boolean {
+    const entry = this.answered.get(key);
+    if (!entry) return false;
+    this.send(entry.target, AnsweredRequests.bytes(entry)).catch((err) => this.log.debug({ err }, 'response not sent'));
+    return true;
   }
 
   /** One shared queue per duration for the timers every transaction arms (J, K, I). */
@@ -85,13 +104,14 @@ export class EngineState {
 
   stopTimers(): void {
     for (const q of this.#lingering.values()) q.clear();
+    this.answered.clear();
   }
 
   /** Why a new out-of-dialog request should be refused now, or undefined when there is room. */
   overloadedBy(method: string): string | undefined {
     const o = this.overload;
     if (this.pendingRequests >= o.maxPendingRequests) return 'pending requests';
-    if (this.serverById.size + this.clientById.size >= o.maxTransactions) return 'transactions';
+    if (this.serverById.size + this.answered.size + this.clientById.size >= o.maxTransactions) return 'transactions';
     if (this.routes.some(method, (c) => c.backlogBytes() > o.maxWireBacklogBytes)) return 'app backlog';
     return undefined;
   }
@@ -156,6 +176,11 @@ export class EngineState {
       },
       linger: this.linger,
       onFinal: settle,
+      retire: (t, response) => {
+        if (this.serverByKey.get(t.key) === t) this.serverByKey.delete(t.key);
+        this.serverById.delete(t.id);
+        this.answered.add(t.key, response, target, t.mergeKey);
+      },
       onTerminated: (t) => {
         settle();
         if (this.serverByKey.get(t.key) === t) this.serverByKey.delete(t.key);

@@ -35,6 +35,7 @@ export function deliverToApp(s: EngineState, req: SipMessage, flow: Flow, txn: S
 export function handleCancel(s: EngineState, req: SipMessage, flow: Flow, cancelKey: string): void {
   const again = s.serverByKey.get(cancelKey);
   if (again) return again.onRetransmission();
+  if (s.answerAgain(cancelKey)) return;
   const inv = s.serverByKey.get(cancelKey.replace(/\|CANCEL$/, '|INVITE'));
   if (!inv) return s.sendStateless(req, flow, 481);
   const ctx = s.createServerTxn(cancelKey, req, flow);

@@ -99,6 +99,7 @@ function onRequest(s: EngineState, req: SipMessage, flow: Flow): void {
 
   const existing = s.serverByKey.get(key);
   if (existing) return existing.onRetransmission();
+  if (s.answerAgain(key)) return;
 
   const mf = req.get('max-forwards');
   if (mf !== undefined && Number(mf) <= 0 && req.method !== 'OPTIONS') return s.sendStateless(req, flow, 483);
@@ -114,7 +115,7 @@ function onRequest(s: EngineState, req: SipMessage, flow: Flow): void {
     if (overloaded) return s.rejectOverloaded(req, flow, overloaded);
     mk = detach(`${req.get('call-id')}|${tagOf(req.get('from') ?? '')}|${req.get('cseq')}`);
     const prior = s.merged.get(mk);
-    if (prior && prior !== key && s.serverByKey.has(prior)) return s.sendStateless(req, flow, 482, 'Merged Request');
+    if (prior && prior !== key && s.hasServerTxn(prior)) return s.sendStateless(req, flow, 482, 'Merged Request');
     // Held as long as the transaction is (it clears the entry when it ends).
     s.merged.set(mk, key);
   }

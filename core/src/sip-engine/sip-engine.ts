@@ -61,11 +61,13 @@ export class SipEngine {
   }
 
   /** Counters for monitoring and tests. */
-  stats(): { dialogs: number; serverTransactions: number; clientTransactions: number; apps: number; pendingRequests: number; overloadRejected: number } {
+  stats(): { dialogs: number; serverTransactions: number; answeredRequests: number; clientTransactions: number; apps: number; pendingRequests: number; overloadRejected: number } {
     const s = this.#state;
     return {
       dialogs: s?.dialogs.size ?? 0,
       serverTransactions: s?.serverById.size ?? 0,
+      /** Non-INVITE requests over UDP answered within Timer J, kept only to answer retransmissions. */
+      answeredRequests: s?.answered.size ?? 0,
       clientTransactions: s?.clientById.size ?? 0,
       apps: this.#wire?.connections.length ?? 0,
       pendingRequests: s?.pendingRequests ?? 0,

@@ -38,6 +38,13 @@ export interface ServerTransactionOptions {
   linger?: (ms: number, fn: () => void) => () => void;
   /** The first final response went out. */
   onFinal?: (txn: ServerTransaction) => void;
+  /**
+   * A non-INVITE over UDP answered with a final response: instead of
+   * lingering as this object for Timer J, the transaction hands its key and
+   * response to the owner (see AnsweredRequests) and ends. onTerminated is
+   * not called: the owner now holds what the transaction held.
+   */
+  retire?: (txn: ServerTransaction, response: Buffer) => void;
 }
 
 export class ServerTransaction {
@@ -116,6 +123,18 @@ export class ServerTransaction {
     if (this.#state === 'terminated' || this.#state === 'completed' || this.#state === 'confirmed') return false;
     if (this.#state === 'accepted' && !(res.status >= 200 && res.status < 300)) return false;
     const data = res.toBuffer();
+    if (res.status >= 200 && !this.isInvite && !this.#opts.reliable && this.#opts.retire) {
+      this.#last = undefined;
+      this.#lastStatus = res.status;
+      this.#opts.send(data);
+      this.#state = 'terminated';
+      this.#clear();
+      this.#cancelUnanswered?.();
+      this.#cancelUnanswered = undefined;
+      this.#opts.onFinal?.(this);
+      this.#opts.retire(this, data);
+      return true;
+    }
     // A final response on UDP is kept for 64*T1; a slice of Buffer's shared 8 KiB pool would pin the whole slab that long.
     this.#last = res.status >= 200 && !this.#opts.reliable ? unpooled(data) : data;
     this.#lastStatus = res.status;
