@@ -23,6 +23,7 @@ import { startImKamailio } from './im-kamailio.ts';
 import { kamailioBinary } from './kamailio/kamailio-peer.ts';
 import { MemorySampler, totalCpuMs } from './proc-stats.ts';
 import { percentile } from './rate-search.ts';
+import { parseImLogLine } from './im-log-line.ts';
 
 const DOMAIN = 'bench.example';
 const PASSWORD = 'bench-secret-7';
@@ -154,13 +155,13 @@ class ReceiverLog {
   }
 
   #line(line: string): void {
-    const m = /^IM msgid=([A-Za-z0-9]+)-(\d+) t=([\d.]+):([\d.]+) ([\d.]+) ([\d.]+)/.exec(line);
-    const tally = m ? this.#runs.get(m[1]!) : undefined;
+    const m = parseImLogLine(line);
+    const tally = m ? this.#runs.get(m.run) : undefined;
     if (!m || !tally) {
       if (line.trim()) this.#noteOther(line);
       return;
     }
-    const n = Number(m[2]);
+    const n = m.n;
     if (!(n >= 1 && n <= tally.calls)) {
       this.#noteOther(line);
       return;
@@ -170,9 +171,7 @@ class ReceiverLog {
       return;
     }
     tally.seen[n] = 1;
-    const sentUs = Number(m[3]) * 1e6 + Number(m[4]);
-    const gotUs = Number(m[5]) * 1e6 + Number(m[6]);
-    tally.latencies[tally.distinct++] = (gotUs - sentUs) / 1000;
+    tally.latencies[tally.distinct++] = (m.receivedUs - m.sentUs) / 1000;
   }
 }
 

@@ -54,7 +54,7 @@ async function adminToken(httpUrl: string, adminPassword: string): Promise<strin
  * address row); the others are copies of that row with their own id,
  * username and HA1s, inserted through the same typeorm entities in batches.
  * Cloning keeps one scrypt hash (valid for all, since they share the
- * password): 5,000 scrypt hashes (N=16384) take minutes on a busy 2-core
+ * password): 5,000 scrypt hashes (N=32768) take minutes on a busy 2-core
  * machine, which says nothing about the registrar.
  */
 export async function seedSwitchboardUsers(opts: { httpUrl: string; adminPassword: string; storageUrl: string; domain: string; names: string[] }): Promise<void> {

@@ -4,7 +4,7 @@
 // process still exits while the thread is idle (tap would time out).
 import t from 'tap';
 import { randomBytes, scryptSync } from 'node:crypto';
-import { hashPassword, verifyPassword } from '../src/host/admin-users.ts';
+import { hashPassword, passwordNeedsRehash, verifyPassword } from '../src/host/admin-users.ts';
 import { scryptOnThread } from '../src/identity/scrypt-thread.ts';
 
 t.test('the same keys as node:crypto scrypt', async (t) => {
@@ -17,7 +17,8 @@ t.test('the same keys as node:crypto scrypt', async (t) => {
 
 t.test('hash and verify, many at once', async (t) => {
   const stored = await hashPassword('s3cret-password');
-  t.match(stored, /^scrypt\$16384\$8\$1\$[\w-]+\$[\w-]+$/, 'parameters travel with the hash');
+  t.match(stored, /^scrypt\$32768\$8\$1\$[\w-]+\$[\w-]+$/, 'parameters travel with the hash');
+  t.equal(passwordNeedsRehash(stored), false, 'a new hash has today\'s parameters');
   t.equal(await verifyPassword('s3cret-password', stored), true);
   t.equal(await verifyPassword('wrong-password', stored), false);
   const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => verifyPassword(i % 2 ? 'wrong-password' : 's3cret-password', stored)));
@@ -30,4 +31,13 @@ t.test('a stored hash asking for too much memory is refused', async (t) => {
   const hash = randomBytes(32).toString('base64url');
   await t.rejects(verifyPassword('x', `scrypt$1048576$8$1$${salt}$${hash}`), /memory|limit|maxmem/i, 'N=2^20, r=8 would need 1 GiB');
   t.equal(await verifyPassword('s3cret', await hashPassword('s3cret')), true, 'the thread still works afterwards');
+});
+
+t.test('a hash made with older parameters still verifies and is due to be replaced', async (t) => {
+  const salt = randomBytes(16);
+  const key = scryptSync('older-password', salt, 32, { N: 16384, r: 8, p: 1 });
+  const stored = ['scrypt', 16384, 8, 1, salt.toString('base64url'), key.toString('base64url')].join('$');
+  t.equal(await verifyPassword('older-password', stored), true, 'N=16384 still signs in');
+  t.equal(passwordNeedsRehash(stored), true, 'and is marked for a new hash');
+  t.equal(passwordNeedsRehash('md5$abc'), true, 'so is anything that is not scrypt');
 });

@@ -6,7 +6,7 @@
  * invalidate every HA1: domains are immutable.
  */
 import { createHash } from 'node:crypto';
-import { hashPassword, verifyPassword } from '../host/admin-users.ts';
+import { hashPassword, passwordNeedsRehash, verifyPassword } from '../host/admin-users.ts';
 
 export type DigestAlgorithm = 'MD5' | 'SHA-256';
 
@@ -29,4 +29,4 @@ export async function deriveCredentials(username: string, realm: string, passwor
   };
 }
 
-export { hashPassword, verifyPassword };
+export { hashPassword, passwordNeedsRehash, verifyPassword };

@@ -1,10 +1,11 @@
 /**
- * scrypt on one thread of its own instead of libuv's pool. Each scrypt
- * hash (N=16384, r=8) allocates 16 MiB; on the pool, every one of its four
- * threads ended up holding such a block in its own malloc arena after the
- * hash was done (glibc raises its mmap threshold after the first free), so
- * four sign-ins left a host about 100 MiB larger for good. One thread keeps
- * that to one arena. Hashes run one after another there, which also bounds
+ * scrypt on one thread of its own instead of libuv's pool. A hash with
+ * N=16384, r=8 allocated 16 MiB; on the pool, every one of its four threads
+ * ended up holding such a block in its own malloc arena after the hash was
+ * done (glibc raises its mmap threshold after the first free), so four
+ * sign-ins left a host about 100 MiB larger for good. One thread keeps that
+ * to one arena (and new hashes, N=32768, are too large for glibc to keep:
+ * see admin-users.ts). Hashes run one after another there, which also bounds
  * how much CPU and memory a burst of sign-ins can take; the thread stops
  * after a quiet minute and starts again on the next hash.
  */
@@ -31,7 +32,7 @@ parentPort.on('message', (m) => {
 `;
 
 const IDLE_MS = 60_000;
-/** Enough for N=16384, r=8 (16 MiB) and one doubling; a stored hash asking for more fails instead of eating memory. */
+/** Enough for N=32768, r=8 (32 MiB); a stored hash asking for more fails instead of eating memory. */
 const MAX_MEM = 64 * 1024 * 1024;
 
 interface Pending {

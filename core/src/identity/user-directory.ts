@@ -15,7 +15,7 @@ import type { DataSource, SelectQueryBuilder } from 'typeorm';
 import type { DirectoryUser } from '@switchboard/sdk';
 import { SiteEntity } from '../storage/entities.ts';
 import { addressKeys, normaliseName, normalisePhone } from './addresses.ts';
-import { verifyPassword } from './credentials.ts';
+import { hashPassword, passwordNeedsRehash, verifyPassword } from './credentials.ts';
 import { UserAddressEntity, UserEntity, type UserRecord } from './identity-entities.ts';
 
 export type { DirectoryUser };
@@ -164,7 +164,14 @@ export class UserDirectory {
     const row = await this.record(siteDomain, username);
     if (!row) return undefined;
     const ok = await verifyPassword(password, row.passwordHash);
-    return ok && row.enabled ? toDirectoryUser(row, siteDomain) : undefined;
+    if (!ok || !row.enabled) return undefined;
+    if (passwordNeedsRehash(row.passwordHash)) {
+      // Made with weaker parameters than new hashes get: the password is known now, so store a hash of today's kind.
+      this.changed();
+      await this.#ds.getRepository(UserEntity).update({ id: row.id }, { passwordHash: await hashPassword(password) });
+      this.changed();
+    }
+    return toDirectoryUser(row, siteDomain);
   }
 
   /** The stored row, credentials included; core-internal. */
