@@ -54,6 +54,8 @@ export interface SwitchboardConfig {
   security: {
     signIn: { maxFailures: number; maxFailuresPerAddress: number; windowSeconds: number; lockoutSeconds: number };
   };
+  /** How the host's JavaScript threads use memory (see core/src/threads/young-generation.ts). */
+  runtime: { youngGeneration: 'grow' | 'small' };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
 }
 

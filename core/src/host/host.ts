@@ -2,6 +2,7 @@
  * The Switchboard host: wires config, storage, the plugin lifecycle, HTTP
  * and SIP together, and stops them in the reverse order.
  */
+import { applyYoungGeneration } from '../threads/young-generation.ts';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -147,6 +148,8 @@ export class SwitchboardHost {
   async #boot(options: HostOptions): Promise<void> {
     const { config } = this;
     this.#phaseStart = performance.now();
+    // Before the threads start: they take the process's V8 flags when they do.
+    if (applyYoungGeneration(config.runtime.youngGeneration)) this.log.debug('young generation kept small (runtime.youngGeneration = "small")');
     this.#storage = await openHostStorage(config.storage.url, {
       onRowWriterLost: (reason) => this.log.error({ code: 'CORE_ERR_STORAGE_WRITER_LOST', reason }, 'row writer thread lost; ctx.db.insertRows now writes on the main connection'),
     });

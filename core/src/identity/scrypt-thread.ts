@@ -10,6 +10,7 @@
  * after a quiet minute and starts again on the next hash.
  */
 import { Worker } from 'node:worker_threads';
+import { workerResourceLimits } from '../threads/young-generation.ts';
 
 export interface ScryptParams {
   N: number;
@@ -60,7 +61,7 @@ class ScryptThread {
 
   #ensure(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = new Worker(WORKER_SOURCE, { eval: true, name: 'switchboard-scrypt' });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, name: 'switchboard-scrypt', resourceLimits: workerResourceLimits() });
     worker.on('message', (m: { id: number; key?: Uint8Array; error?: string }) => {
       const p = this.#pending.get(m.id);
       if (!p) return;

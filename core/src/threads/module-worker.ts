@@ -5,12 +5,14 @@
  * caller; from source (tsx) it registers tsx first and imports the `.ts`.
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { workerResourceLimits } from './young-generation.ts';
 
 /**
  * @param here  the caller's `import.meta.url`
  * @param entry the worker's module name without extension, relative to the caller (e.g. `./engine-thread-main`)
  */
-export function moduleWorker(here: string, entry: string, options: WorkerOptions): Worker {
+export function moduleWorker(here: string, entry: string, given: WorkerOptions): Worker {
+  const options: WorkerOptions = { ...given, resourceLimits: { ...workerResourceLimits(), ...given.resourceLimits } };
   if (!here.endsWith('.ts')) return new Worker(new URL(`${entry}.js`, here), options);
   const source = new URL(`${entry}.ts`, here).href;
   const tsx = import.meta.resolve('tsx/esm/api');
