@@ -6,7 +6,8 @@
 //   node --expose-gc --import tsx bench/presence-host.ts '<json options>'
 //
 // Prints `READY {"httpUrl","sipPort","adminPassword"}` (or `FAILED <reason>`).
-// On stdin, `mem` collects garbage and answers `MEM {"rssKb","heapUsedKb",…}`
+// On stdin, `mem` collects garbage (on the engine thread too) and answers
+// `MEM {"rssKb","heapUsedKb",…}` (heap in use of both threads)
 // (`mem reduce`: a memory-reducing collection first, see memoryLine);
 // `heap <file>` writes a V8 heap snapshot there and answers `HEAP <file>`.
 import { fileURLToPath } from 'node:url';
@@ -22,6 +23,8 @@ export interface PresenceHostOptions {
   t1?: number;
   /** sip.engineThread of the host (default main). */
   engineThread?: 'main' | 'worker';
+  /** runtime.youngGeneration of the host (default grow). */
+  youngGeneration?: 'grow' | 'small';
 }
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -32,7 +35,9 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
  * and gives freed ones back), so the RSS shows what is held rather than what a burst
  * of short-lived garbage left committed.
  */
-function memoryLine(reduce: boolean): string {
+async function memoryLine(host: { sipEngineThreadMemory(o: { collect?: boolean }): Promise<{ heapUsed: number; heapTotal: number } | undefined> }, reduce: boolean): Promise<string> {
+  // With sip.engineThread = "worker" the engine's heap is another isolate's: collect there too, and count it.
+  const engine = await host.sipEngineThreadMemory({ collect: true });
   const gc = (globalThis as { gc?: (opts?: unknown) => void }).gc;
   if (gc) {
     gc();
@@ -41,7 +46,8 @@ function memoryLine(reduce: boolean): string {
   }
   const m = process.memoryUsage();
   const kb = (n: number) => Math.round(n / 1024);
-  return `MEM ${JSON.stringify({ rssKb: kb(m.rss), heapUsedKb: kb(m.heapUsed), heapTotalKb: kb(m.heapTotal), externalKb: kb(m.external), gc: gc !== undefined, reduced: reduce,
+  const engineUsed = engine?.heapUsed ?? 0;
+  return `MEM ${JSON.stringify({ rssKb: kb(m.rss), heapUsedKb: kb(m.heapUsed + engineUsed), mainHeapUsedKb: kb(m.heapUsed), engineHeapUsedKb: kb(engineUsed), heapTotalKb: kb(m.heapTotal + (engine?.heapTotal ?? 0)), externalKb: kb(m.external), gc: gc !== undefined, reduced: reduce,
     spaces: Object.fromEntries(getHeapSpaceStatistics().map((sp) => [sp.space_name, [kb(sp.space_size), kb(sp.space_used_size)]])) })}`;
 }
 
@@ -54,7 +60,10 @@ async function main(): Promise<void> {
     storage: opts.storageUrl,
     adminPassword: opts.adminPassword,
     logLevel: 'warn',
-    config: { sip: { engineThread: opts.engineThread ?? 'main', ...(opts.t1 ? { timers: { t1: opts.t1 } } : {}) } },
+    config: {
+      sip: { engineThread: opts.engineThread ?? 'main', ...(opts.t1 ? { timers: { t1: opts.t1 } } : {}) },
+      runtime: { youngGeneration: opts.youngGeneration ?? 'grow' },
+    },
   });
   let stopping = false;
   const stop = async () => {
@@ -68,7 +77,7 @@ async function main(): Promise<void> {
   const input = createInterface({ input: process.stdin });
   input.on('line', (line) => {
     const cmd = line.trim();
-    if (cmd === 'mem' || cmd === 'mem reduce') say(memoryLine(cmd === 'mem reduce'));
+    if (cmd === 'mem' || cmd === 'mem reduce') void memoryLine(host.host, cmd === 'mem reduce').then(say);
     else if (cmd.startsWith('heap ')) {
       const gc = (globalThis as { gc?: () => void }).gc;
       gc?.();

@@ -96,12 +96,12 @@ function pssKb(pids: number[]): number {
   return total;
 }
 
-async function startSwitchboard(workDir: string, users: string[], engineThread: 'main' | 'worker'): Promise<Target> {
+async function startSwitchboard(workDir: string, users: string[], engineThread: 'main' | 'worker', youngGeneration: 'grow' | 'small'): Promise<Target> {
   const storageUrl = `sqlite:${join(workDir, 'switchboard.db')}`;
   // PRESENCE_BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the host (for finding hot paths).
   const prof = process.env.PRESENCE_BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.PRESENCE_BENCH_CPU_PROF] : [];
   const child: ChildProcess = spawn(process.execPath, [...prof, '--expose-gc', '--import', 'tsx', fileURLToPath(new URL('./presence-host.ts', import.meta.url)),
-    JSON.stringify({ storageUrl, domain: DOMAIN, adminPassword: ADMIN_PASSWORD, engineThread })], { stdio: ['pipe', 'pipe', 'inherit'] });
+    JSON.stringify({ storageUrl, domain: DOMAIN, adminPassword: ADMIN_PASSWORD, engineThread, youngGeneration })], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const waiters: Array<(line: string) => void> = [];
   lines.on('line', (line) => waiters.shift()?.(line));
@@ -120,7 +120,7 @@ async function startSwitchboard(workDir: string, users: string[], engineThread: 
   if (cfg.status !== 200) throw new Error(`presence config: ${cfg.status} ${await cfg.text()}`);
   return {
     kind: 'switchboard',
-    label: `Switchboard host (presence plugin, 1 process, SQLite, engine on the ${engineThread} thread)`,
+    label: `Switchboard host (presence plugin, 1 process, SQLite, engine on the ${engineThread} thread${youngGeneration === 'small' ? ', young generation small' : ''})`,
     port: info.sipPort,
     mem: async () => {
       child.stdin!.write('mem\n');
@@ -341,6 +341,7 @@ export async function run(argv: string[]): Promise<void> {
       'subscribe-window': { type: 'string', default: '200' },
       marginal: { type: 'boolean', default: false },
       'engine-thread': { type: 'string', default: 'worker' },
+      'young-generation': { type: 'string', default: 'grow' },
     },
     allowPositionals: false,
   });
@@ -349,6 +350,8 @@ export async function run(argv: string[]): Promise<void> {
   const targets = values.targets!.split(',') as TargetKind[];
   const engineThread = values['engine-thread'] as 'main' | 'worker';
   if (engineThread !== 'main' && engineThread !== 'worker') throw new Error(`--engine-thread is main or worker, not ${engineThread}`);
+  const youngGeneration = values['young-generation'] as 'grow' | 'small';
+  if (youngGeneration !== 'grow' && youngGeneration !== 'small') throw new Error(`--young-generation is grow or small, not ${youngGeneration}`);
   const opts = { rounds: Number(values.rounds), rates: values.rates!.split(',').map(Number), stepSeconds: Number(values['step-seconds']), subscribeWindow: Number(values['subscribe-window']), marginal: values.marginal === true };
   say(`presence benchmark on ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`);
   const results: ScenarioResult[] = [];
@@ -360,7 +363,7 @@ export async function run(argv: string[]): Promise<void> {
       say(`\n== ${scenario === 'one' ? `1 user × ${perUser} watchers` : `${users.length} users × ${perUser} watchers`} on ${kind}`);
       let target: Target | undefined;
       try {
-        target = kind === 'switchboard' ? await startSwitchboard(workDir, users, engineThread) : await startKamailio(Number(values['kamailio-children']));
+        target = kind === 'switchboard' ? await startSwitchboard(workDir, users, engineThread, youngGeneration) : await startKamailio(Number(values['kamailio-children']));
         say(`  ${target.label}, SIP on 127.0.0.1:${target.port}`);
         results.push(await runScenario(target, scenario, users, perUser, opts));
       } catch (err) {

@@ -91,6 +91,14 @@ for (const engineThread of ['main', 'worker'] as const) {
     peer.send(['SIP/2.0 202 Accepted', ...keep, 'Content-Length: 0', '', ''].join('\r\n'));
     t.equal(await sent, 202, "its final status comes back");
 
+    const mem = await conn.engineThreadMemory(true);
+    if (engineThread === 'worker') {
+      t.ok(mem && mem.heapUsed > 0 && mem.heapTotal >= mem.heapUsed, `the engine thread's heap is read (${Math.round((mem?.heapUsed ?? 0) / 1024)} KiB in use)`);
+      t.equal(mem?.collected, typeof (globalThis as { gc?: unknown }).gc === 'function', 'collected only when node exposes gc');
+    } else {
+      t.equal(mem, undefined, 'no separate engine heap on the main thread');
+    }
+
     const started = records.find((r) => r.msg === 'SIP engine started');
     t.ok(started, "the engine's records come out of the host's logger");
     t.equal(started?.component, 'sip-engine', 'tagged with the engine component');
@@ -98,6 +106,7 @@ for (const engineThread of ['main', 'worker'] as const) {
     await peer.close();
     await conn.stop();
     stopped = true;
+    t.equal(await conn.engineThreadMemory(), undefined, 'nothing to read once stopped');
     t.equal(held.direct, undefined, 'the path is withdrawn on stop');
     await new Promise((r) => setTimeout(r, 50));
     t.equal(udpHandles(), before, 'no SIP socket left on the main thread');

@@ -2,6 +2,7 @@
  * The Switchboard host: wires config, storage, the plugin lifecycle, HTTP
  * and SIP together, and stops them in the reverse order.
  */
+import type { EngineThreadMemory } from '../sip-engine/engine-thread-main.ts';
 import { applyYoungGeneration } from '../threads/young-generation.ts';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -117,6 +118,16 @@ export class SwitchboardHost {
 
   get sipState(): string {
     return this.#sip?.state ?? 'idle';
+  }
+
+  /**
+   * The V8 heap of the SIP engine's thread when `sip.engineThread` is
+   * "worker" (process.memoryUsage() covers the main thread only), after a
+   * garbage collection there when `collect` is set and node runs with
+   * --expose-gc; undefined when the engine runs on the main thread.
+   */
+  sipEngineThreadMemory(opts: { collect?: boolean } = {}): Promise<EngineThreadMemory | undefined> {
+    return this.#sip?.engineThreadMemory(opts.collect ?? false) ?? Promise.resolve(undefined);
   }
 
   /** How long each boot step took, in order (the startup benchmark prints these). */

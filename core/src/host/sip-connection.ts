@@ -4,6 +4,7 @@
  * external drachtio-server. A failing link never stops the host: it logs
  * what to check and keeps retrying with backoff while HTTP keeps serving.
  */
+import type { EngineThreadMemory } from '../sip-engine/engine-thread-main.ts';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import Srf from 'drachtio-srf';
@@ -19,6 +20,8 @@ interface EngineLike {
   openLoopback?(): net.Socket;
   /** Requests without the wire (see SipRouter.requestInDialog and sendToUser). */
   requestDirect?(target: DirectTarget, method: string, headers: Record<string, string>, body?: string): Promise<number>;
+  /** The engine thread's heap (sip.engineThread = "worker" only). */
+  memory?(collect?: boolean): Promise<EngineThreadMemory | undefined>;
   stop(): Promise<void>;
 }
 
@@ -60,6 +63,11 @@ export class SipConnection {
   /** The core's Srf, once connecting (for core SIP services such as location routing). */
   get srf(): Srf | undefined {
     return this.#srf;
+  }
+
+  /** The embedded engine's own thread's V8 heap, when it runs on one (see EngineThread.memory). */
+  engineThreadMemory(collect = false): Promise<EngineThreadMemory | undefined> {
+    return this.#engine?.memory?.(collect) ?? Promise.resolve(undefined);
   }
 
   get state(): SipLinkState {

@@ -5,6 +5,7 @@
  * Log records go to the main thread, which writes them with the host's
  * logger, so a host's logs look the same whichever thread the engine is on.
  */
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import pino from 'pino';
 import { SipEngine, type SipEngineOptions } from './sip-engine.ts';
@@ -18,7 +19,16 @@ export interface EngineThreadData {
 }
 
 /** Main thread → engine thread. */
-export type ToEngineThread = { type: 'adopt'; port: MessagePort } | { type: 'stop' };
+export type ToEngineThread = { type: 'adopt'; port: MessagePort } | { type: 'stop' } | { type: 'memory'; id: number; collect: boolean };
+
+/** The engine thread's V8 heap (bytes), as `process.memoryUsage()` reports the main thread's. */
+export interface EngineThreadMemory {
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  /** Whether garbage was collected first (only when the process runs with --expose-gc). */
+  collected: boolean;
+}
 
 /** Beside the wire on an app's port (PortSocket.postExtra): wire-less requests, and their final statuses back. */
 export type WireExtra = { requests: DirectItem[] } | { finals: Array<[id: number, status: number]> };
@@ -36,6 +46,7 @@ export type FromEngineThread =
   | { type: 'ready'; wirePort: number }
   | { type: 'failed'; message: string; code?: string }
   | { type: 'log'; line: string }
+  | { type: 'memory'; id: number; memory: EngineThreadMemory }
   | { type: 'stopped' };
 
 const parent = parentPort;
@@ -71,9 +82,20 @@ function adopt(port: MessagePort): void {
   engine.adoptApp(socket);
 }
 
+function memory(collect: boolean): EngineThreadMemory {
+  const gc = collect ? (globalThis as { gc?: () => void }).gc : undefined;
+  gc?.();
+  const h = getHeapStatistics();
+  return { heapUsed: h.used_heap_size, heapTotal: h.total_heap_size, external: h.external_memory, collected: gc !== undefined };
+}
+
 parent.on('message', (m: ToEngineThread) => {
   if (m.type === 'adopt') {
     adopt(m.port);
+    return;
+  }
+  if (m.type === 'memory') {
+    post({ type: 'memory', id: m.id, memory: memory(m.collect) });
     return;
   }
   engine.stop().then(

@@ -13,7 +13,7 @@ import { moduleWorker } from '../threads/module-worker.ts';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { SipEngineOptions } from './sip-engine.ts';
-import type { EngineThreadData, FromEngineThread, DirectItem, ToEngineThread, WireExtra } from './engine-thread-main.ts';
+import type { EngineThreadData, EngineThreadMemory, FromEngineThread, DirectItem, ToEngineThread, WireExtra } from './engine-thread-main.ts';
 import { PortSocket } from './wire/port-socket.ts';
 import { notDirect, sendsDirect, type DirectTarget } from './direct-methods.ts';
 
@@ -35,6 +35,7 @@ export class EngineThread {
   /** Request id → who waits for its final status. */
   readonly #waiting = new Map<number, (status: number) => void>();
   #nextId = 1;
+  readonly #memoryAsked = new Map<number, (m: EngineThreadMemory | undefined) => void>();
 
   constructor(opts: SipEngineOptions) {
     const { logger, ...options } = opts;
@@ -73,6 +74,10 @@ export class EngineThread {
           case 'stopped':
             this.#stopped?.();
             break;
+          case 'memory':
+            this.#memoryAsked.get(m.id)?.(m.memory);
+            this.#memoryAsked.delete(m.id);
+            break;
         }
       });
       worker.once('error', (err) => {
@@ -86,8 +91,33 @@ export class EngineThread {
         // Requests the thread took with it: the engine is gone, so they were not sent (or not answered).
         for (const resolve of this.#waiting.values()) resolve(503);
         this.#waiting.clear();
+        for (const answer of this.#memoryAsked.values()) answer(undefined);
+        this.#memoryAsked.clear();
         this.#stopped?.();
       });
+    });
+  }
+
+  /**
+   * The engine thread's V8 heap, after collecting its garbage when `collect`
+   * is set and the process runs with --expose-gc (monitoring and benchmarks:
+   * the main thread's process.memoryUsage() does not include it). Undefined
+   * when the thread is not running or does not answer within 5 s.
+   */
+  memory(collect = false): Promise<EngineThreadMemory | undefined> {
+    const worker = this.#worker;
+    if (!worker || this.#stopping) return Promise.resolve(undefined);
+    const id = this.#nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#memoryAsked.delete(id);
+        resolve(undefined);
+      }, 5000);
+      this.#memoryAsked.set(id, (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+      worker.postMessage({ type: 'memory', id, collect } satisfies ToEngineThread);
     });
   }
 
