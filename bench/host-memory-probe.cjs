@@ -1,10 +1,11 @@
 // Preloaded (node --expose-gc --require) into a host the benchmarks run as
 // it ships (a build's `core/bin/switchboard.js start`): on SIGUSR2 it
-// collects garbage twice and writes process.memoryUsage() as JSON to the
+// collects garbage twice and writes process.memoryUsage() (and the RSS's
+// anonymous and file-backed parts) as JSON to the
 // file named by SB_BENCH_MEM_FILE, so a benchmark can read the heap beside
 // /proc's RSS. Nothing else in the host changes.
 'use strict';
-const { writeFileSync, renameSync } = require('node:fs');
+const { readFileSync, writeFileSync, renameSync } = require('node:fs');
 
 const file = process.env.SB_BENCH_MEM_FILE;
 if (file) {
@@ -14,7 +15,14 @@ if (file) {
       globalThis.gc();
     }
     const m = process.memoryUsage();
-    writeFileSync(`${file}.tmp`, JSON.stringify({ rssKb: Math.round(m.rss / 1024), heapUsedKb: Math.round(m.heapUsed / 1024), externalKb: Math.round(m.external / 1024), gc: typeof globalThis.gc === 'function' }));
+    const kb = (n) => Math.round(n / 1024);
+    // Where the resident memory is: anonymous (heaps, malloc) or file pages (mostly the node binary).
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const field = (name) => Number((new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status) ?? [])[1] ?? 0);
+    writeFileSync(`${file}.tmp`, JSON.stringify({
+      rssKb: kb(m.rss), heapUsedKb: kb(m.heapUsed), heapTotalKb: kb(m.heapTotal), externalKb: kb(m.external),
+      rssAnonKb: field('RssAnon'), rssFileKb: field('RssFile'), gc: typeof globalThis.gc === 'function',
+    }));
     renameSync(`${file}.tmp`, file);
   });
 }

@@ -32,6 +32,8 @@ export interface MemorySnapshot {
   rssKb: number;
   /** V8 heap in use after a full GC (Switchboard only). */
   heapUsedKb?: number;
+  /** Where the RSS is (the registrar build only): anonymous and file-backed pages, V8 heap committed. */
+  detail?: string;
 }
 
 export interface RegisterTarget {
@@ -189,8 +191,12 @@ async function startSwitchboardTarget(setup: TargetSetup): Promise<RegisterTarge
     pids: () => [pid],
     memory: async () => {
       const line = built ? await memoryFromProbe(pid, built.memFile) : (child.stdin?.write('mem\n'), await nextLine('MEM', 10_000));
-      const heap = line.startsWith('MEM ') ? (JSON.parse(line.slice(4)) as { heapUsedKb: number }).heapUsedKb : undefined;
-      return { rssKb: residentNowKb([pid]), ...(heap !== undefined ? { heapUsedKb: heap } : {}) };
+      const m = line.startsWith('MEM ') ? (JSON.parse(line.slice(4)) as { heapUsedKb: number; heapTotalKb?: number; rssAnonKb?: number; rssFileKb?: number }) : undefined;
+      const mib = (kb: number) => `${(kb / 1024).toFixed(1)} MiB`;
+      const detail = m?.rssAnonKb !== undefined && m.rssFileKb !== undefined && m.heapTotalKb !== undefined
+        ? `anonymous ${mib(m.rssAnonKb)}, file pages ${mib(m.rssFileKb)}, V8 heap committed ${mib(m.heapTotalKb)}`
+        : undefined;
+      return { rssKb: residentNowKb([pid]), ...(m ? { heapUsedKb: m.heapUsedKb } : {}), ...(detail ? { detail } : {}) };
     },
     storedBindings: () => countStoredBindings(storageUrl, setup.domain),
     stop,
