@@ -6,6 +6,7 @@
 // /proc's RSS. Nothing else in the host changes.
 'use strict';
 const { readFileSync, writeFileSync, renameSync } = require('node:fs');
+const { getHeapSpaceStatistics } = require('node:v8');
 
 const file = process.env.SB_BENCH_MEM_FILE;
 if (file) {
@@ -22,6 +23,7 @@ if (file) {
     writeFileSync(`${file}.tmp`, JSON.stringify({
       rssKb: kb(m.rss), heapUsedKb: kb(m.heapUsed), heapTotalKb: kb(m.heapTotal), externalKb: kb(m.external),
       rssAnonKb: field('RssAnon'), rssFileKb: field('RssFile'), gc: typeof globalThis.gc === 'function',
+      spacesKb: Object.fromEntries(getHeapSpaceStatistics().map((sp) => [sp.space_name, [kb(sp.space_size), kb(sp.space_used_size)]])),
     }));
     renameSync(`${file}.tmp`, file);
   });

@@ -15,7 +15,7 @@ const MODULE = fileURLToPath(new URL('../src/threads/young-generation.ts', impor
 const CHILD = `
 import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
-import { applyYoungGeneration, workerResourceLimits } from ${JSON.stringify(MODULE)};
+import { applyYoungGeneration, keepYoungGenerationSmall, workerResourceLimits } from ${JSON.stringify(MODULE)};
 const applied = applyYoungGeneration(process.argv[2]);
 // Objects that survive a scavenge or two: what makes V8 grow its semi-spaces. Returns the new space's size in MiB.
 const churn = \`
@@ -26,13 +26,15 @@ const churn = \`
   }
   return v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576;
 \`;
-const main = new Function('v8', churn)(v8);
 const worker = await new Promise((resolve, reject) => {
   const code = 'const v8 = require("node:v8"); require("node:worker_threads").parentPort.postMessage(new Function("v8", ' + JSON.stringify(churn) + ')(v8));';
   const w = new Worker(code, { eval: true, resourceLimits: workerResourceLimits() });
+  keepYoungGenerationSmall(w);
   w.once('message', resolve);
   w.once('error', reject);
 });
+// After a worker started: starting one sets V8's flags again (keepYoungGenerationSmall puts the factor back).
+const main = new Function('v8', churn)(v8);
 console.log(JSON.stringify({ applied, main, worker }));
 `;
 

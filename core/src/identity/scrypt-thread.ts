@@ -10,7 +10,7 @@
  * after a quiet minute and starts again on the next hash.
  */
 import { Worker } from 'node:worker_threads';
-import { workerResourceLimits } from '../threads/young-generation.ts';
+import { keepYoungGenerationSmall, workerResourceLimits } from '../threads/young-generation.ts';
 
 export interface ScryptParams {
   N: number;
@@ -62,6 +62,7 @@ class ScryptThread {
   #ensure(): Worker {
     if (this.#worker) return this.#worker;
     const worker = new Worker(WORKER_SOURCE, { eval: true, name: 'switchboard-scrypt', resourceLimits: workerResourceLimits() });
+    keepYoungGenerationSmall(worker);
     worker.on('message', (m: { id: number; key?: Uint8Array; error?: string }) => {
       const p = this.#pending.get(m.id);
       if (!p) return;

@@ -5,7 +5,7 @@
  * caller; from source (tsx) it registers tsx first and imports the `.ts`.
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import { workerResourceLimits } from './young-generation.ts';
+import { keepYoungGenerationSmall, workerResourceLimits } from './young-generation.ts';
 
 /**
  * @param here  the caller's `import.meta.url`
@@ -13,9 +13,15 @@ import { workerResourceLimits } from './young-generation.ts';
  */
 export function moduleWorker(here: string, entry: string, given: WorkerOptions): Worker {
   const options: WorkerOptions = { ...given, resourceLimits: { ...workerResourceLimits(), ...given.resourceLimits } };
-  if (!here.endsWith('.ts')) return new Worker(new URL(`${entry}.js`, here), options);
-  const source = new URL(`${entry}.ts`, here).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(source)}); })`;
-  return new Worker(bootstrap, { ...options, eval: true });
+  let worker: Worker;
+  if (!here.endsWith('.ts')) {
+    worker = new Worker(new URL(`${entry}.js`, here), options);
+  } else {
+    const source = new URL(`${entry}.ts`, here).href;
+    const tsx = import.meta.resolve('tsx/esm/api');
+    const bootstrap = `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(source)}); })`;
+    worker = new Worker(bootstrap, { ...options, eval: true });
+  }
+  keepYoungGenerationSmall(worker);
+  return worker;
 }

@@ -16,7 +16,7 @@
  * are started with `resourceLimits` from workerResourceLimits().
  */
 import { setFlagsFromString } from 'node:v8';
-import type { ResourceLimits } from 'node:worker_threads';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
 
 export type YoungGeneration = 'grow' | 'small';
 
@@ -25,9 +25,23 @@ let mainApplied = false;
 /** Applies `small` to the process (once: a V8 flag cannot be taken back); true when it is in effect. */
 export function applyYoungGeneration(mode: YoungGeneration): boolean {
   if (mode !== 'small' || mainApplied) return mainApplied;
-  setFlagsFromString('--semi-space-growth-factor=1');
+  setFlagsFromString(SMALL_FLAG);
   mainApplied = true;
   return true;
+}
+
+const SMALL_FLAG = '--semi-space-growth-factor=1';
+
+/**
+ * Call right after `new Worker(…)`: starting a worker sets V8's flags from
+ * the command line again, which undoes the growth factor for the whole
+ * process (the main thread's young generation then grew to 32 MiB in the
+ * REGISTER benchmark). Set again at once and when the worker is online.
+ */
+export function keepYoungGenerationSmall(worker: Worker): void {
+  if (!mainApplied) return;
+  setFlagsFromString(SMALL_FLAG);
+  worker.once('online', () => setFlagsFromString(SMALL_FLAG));
 }
 
 /** V8 sizes a young generation at three semi-spaces (two to copy between, one for large objects). */
