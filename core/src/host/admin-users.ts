@@ -88,9 +88,14 @@ export async function checkAdminCredentials(ds: DataSource, username: string, pa
   }
   if (!(await verifyPassword(password, user.passwordHash))) return undefined;
   if (passwordNeedsRehash(user.passwordHash)) {
-    const passwordHash = await hashPassword(password);
-    await ds.getRepository(AdminUserEntity).update({ username }, { passwordHash });
-    return { ...user, passwordHash };
+    // The older hash stays valid if this write fails; the next sign-in tries again.
+    try {
+      const passwordHash = await hashPassword(password);
+      await ds.getRepository(AdminUserEntity).update({ username }, { passwordHash });
+      return { ...user, passwordHash };
+    } catch {
+      return user;
+    }
   }
   return user;
 }

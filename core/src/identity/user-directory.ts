@@ -167,8 +167,13 @@ export class UserDirectory {
     if (!ok || !row.enabled) return undefined;
     if (passwordNeedsRehash(row.passwordHash)) {
       // Made with weaker parameters than new hashes get: the password is known now, so store a hash of today's kind.
+      // If that write fails the old hash stays valid and the next sign-in tries again; this one still succeeds.
       this.changed();
-      await this.#ds.getRepository(UserEntity).update({ id: row.id }, { passwordHash: await hashPassword(password) });
+      try {
+        await this.#ds.getRepository(UserEntity).update({ id: row.id }, { passwordHash: await hashPassword(password) });
+      } catch {
+        /* kept the older hash */
+      }
       this.changed();
     }
     return toDirectoryUser(row, siteDomain);

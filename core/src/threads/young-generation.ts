@@ -20,6 +20,8 @@ import type { ResourceLimits, Worker } from 'node:worker_threads';
 
 export type YoungGeneration = 'grow' | 'small';
 
+const SMALL_FLAG = '--semi-space-growth-factor=1';
+
 let mainApplied = false;
 
 /** Applies `small` to the process (once: a V8 flag cannot be taken back); true when it is in effect. */
@@ -29,8 +31,6 @@ export function applyYoungGeneration(mode: YoungGeneration): boolean {
   mainApplied = true;
   return true;
 }
-
-const SMALL_FLAG = '--semi-space-growth-factor=1';
 
 /**
  * Call right after `new Worker(…)`: starting a worker sets V8's flags from
