@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { createInterface } from 'node:readline';
 import { createTestHost } from '../sdk/src/index.ts';
+import { stopScryptThreadIfIdle } from '../core/src/identity/scrypt-thread.ts';
 
 export interface PresenceHostOptions {
   storageUrl: string;
@@ -36,6 +37,8 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
  * of short-lived garbage left committed.
  */
 async function memoryLine(host: { sipEngineThreadMemory(o: { collect?: boolean }): Promise<{ heapUsed: number; heapTotal: number } | undefined> }, reduce: boolean): Promise<string> {
+  // The admin sign-in's scrypt thread would stop after a quiet minute, in the middle of a measurement: stop it now.
+  await stopScryptThreadIfIdle();
   // With sip.engineThread = "worker" the engine's heap is another isolate's: collect there too, and count it.
   const engine = await host.sipEngineThreadMemory({ collect: true });
   const gc = (globalThis as { gc?: (opts?: unknown) => void }).gc;

@@ -4,8 +4,9 @@
 // process still exits while the thread is idle (tap would time out).
 import t from 'tap';
 import { randomBytes, scryptSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hashPassword, passwordNeedsRehash, verifyPassword } from '../src/host/admin-users.ts';
-import { scryptOnThread } from '../src/identity/scrypt-thread.ts';
+import { scryptOnThread, stopScryptThreadIfIdle } from '../src/identity/scrypt-thread.ts';
 
 t.test('the same keys as node:crypto scrypt', async (t) => {
   const salt = randomBytes(16);
@@ -40,4 +41,17 @@ t.test('a hash made with older parameters still verifies and is due to be replac
   t.equal(await verifyPassword('older-password', stored), true, 'N=16384 still signs in');
   t.equal(passwordNeedsRehash(stored), true, 'and is marked for a new hash');
   t.equal(passwordNeedsRehash('md5$abc'), true, 'so is anything that is not scrypt');
+});
+
+t.test('an idle thread can be stopped at once, and starts again on the next hash', async (t) => {
+  const threads = () => Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]);
+  const salt = randomBytes(16);
+  await scryptOnThread('x', salt, 32, { N: 1024, r: 8, p: 1 });
+  const withThread = threads();
+  t.equal(await stopScryptThreadIfIdle(), true, 'stopped');
+  t.ok(threads() < withThread, `the process has fewer threads (${withThread} -> ${threads()})`);
+  t.equal(await stopScryptThreadIfIdle(), true, 'nothing left to stop');
+  const pending = scryptOnThread('y', salt, 32, { N: 16384, r: 8, p: 1 });
+  t.equal(await stopScryptThreadIfIdle(), false, 'not while a hash is in flight');
+  t.same(await pending, scryptSync('y', salt, 32, { N: 16384, r: 8, p: 1 }), 'and that hash completes');
 });
