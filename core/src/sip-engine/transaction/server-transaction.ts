@@ -128,10 +128,7 @@ export class ServerTransaction {
       this.#lastStatus = res.status;
       this.#opts.send(data);
       this.#state = 'terminated';
-      this.#clear();
-      this.#cancelUnanswered?.();
-      this.#cancelUnanswered = undefined;
-      this.#opts.onFinal?.(this);
+      this.#finalSent();
       this.#opts.retire(this, data);
       return true;
     }
@@ -143,11 +140,8 @@ export class ServerTransaction {
       if (this.#state === 'trying') this.#state = 'proceeding';
       return true;
     }
-    this.#clear();
     this.#slim();
-    this.#cancelUnanswered?.();
-    this.#cancelUnanswered = undefined;
-    this.#opts.onFinal?.(this);
+    this.#finalSent();
     const t = this.#opts.timers;
     if (this.isInvite && res.status < 300) {
       // RFC 6026: stay to absorb INVITE retransmissions; the UAS core retransmits the 2xx.
@@ -182,6 +176,14 @@ export class ServerTransaction {
       for (const h of full.headers) if (KEPT_AFTER_FINAL.has(h.name.toLowerCase())) slim.headers.push({ name: own(h.name), value: own(h.value) });
     }
     this.#request = slim;
+  }
+
+  /** The first final response went out: no more timers of the earlier states, no Timer F guard; tell the owner. */
+  #finalSent(): void {
+    this.#clear();
+    this.#cancelUnanswered?.();
+    this.#cancelUnanswered = undefined;
+    this.#opts.onFinal?.(this);
   }
 
   terminate(): void {
