@@ -14,7 +14,7 @@
 //   for a few seconds per step; NOTIFYs delivered per second and PUBLISH →
 //   last NOTIFY latency.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -100,11 +100,19 @@ async function startSwitchboard(workDir: string, users: string[], engineThread: 
   const storageUrl = `sqlite:${join(workDir, 'switchboard.db')}`;
   // PRESENCE_BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the host (for finding hot paths).
   const prof = process.env.PRESENCE_BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.PRESENCE_BENCH_CPU_PROF] : [];
-  const child: ChildProcess = spawn(process.execPath, [...prof, '--expose-gc', '--import', 'tsx', fileURLToPath(new URL('./presence-host.ts', import.meta.url)),
+  // PRESENCE_BENCH_NODE_ARGS: more options for the host's node (e.g. `--max-semi-space-size=8`), space-separated.
+  const nodeArgs = (process.env.PRESENCE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...prof, ...nodeArgs, '--expose-gc', '--import', 'tsx', fileURLToPath(new URL('./presence-host.ts', import.meta.url)),
     JSON.stringify({ storageUrl, domain: DOMAIN, adminPassword: ADMIN_PASSWORD, engineThread, youngGeneration })], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const waiters: Array<(line: string) => void> = [];
-  lines.on('line', (line) => waiters.shift()?.(line));
+  // Only the host's own answers are answers: with PRESENCE_BENCH_NODE_ARGS=--trace-gc, V8 writes on the same stdout
+  // (PRESENCE_BENCH_HOST_LOG=FILE keeps those other lines).
+  const hostLog = process.env.PRESENCE_BENCH_HOST_LOG;
+  lines.on('line', (line) => {
+    if (/^(READY|FAILED|MEM|HEAP) /.test(line)) waiters.shift()?.(line);
+    else if (hostLog) appendFileSync(hostLog, `${new Date().toISOString()} ${line}\n`);
+  });
   const next = () => new Promise<string>((resolve) => waiters.push(resolve));
   const ready = await next();
   if (!ready.startsWith('READY ')) throw new Error(`Switchboard host: ${ready}`);
