@@ -51,10 +51,18 @@ async function addUser(host: TestHost, username: string, password: string): Prom
   if (res.status !== 201) throw new Error(`creating ${username}: ${res.status} ${await res.text()}`);
 }
 
-for (const url of storageUrlsForTests()) {
-  t.test(`registrar on ${url.split(':')[0]}`, async (t) => {
+// REGISTER reaches the registrar without the wire by default (SipEngine.serveHost), with the engine on either
+// thread; sip.wire.inProcess = false sends it through the wire and drachtio-srf. Every way must behave the same.
+const ways: Array<{ url: string; label: string; sip: Record<string, unknown> }> = [
+  ...storageUrlsForTests().map((url) => ({ url, label: url.split(':')[0]!, sip: {} })),
+  { url: storageUrlsForTests()[0]!, label: `${storageUrlsForTests()[0]!.split(':')[0]!}, engine on a worker thread`, sip: { engineThread: 'worker' } },
+  { url: storageUrlsForTests()[0]!, label: `${storageUrlsForTests()[0]!.split(':')[0]!}, through the wire and drachtio-srf`, sip: { wire: { inProcess: false } } },
+];
+
+for (const { url, label, sip } of ways) {
+  t.test(`registrar on ${label}`, async (t) => {
     await withTestDatabase(url, async (dbUrl) => {
-      const host = await createTestHost({ plugins: [], sites: [DOMAIN], storage: dbUrl, config: { sip: { registrar: { maxBindingsPerUser: 3 }, security: { maxFailures: 4, lockoutSeconds: 2 } } } });
+      const host = await createTestHost({ plugins: [], sites: [DOMAIN], storage: dbUrl, config: { sip: { ...sip, registrar: { maxBindingsPerUser: 3 }, security: { maxFailures: 4, lockoutSeconds: 2 } } } });
       t.teardown(() => host.close());
       await addUser(host, 'alice', 'alice-secret');
       await addUser(host, 'bob', 'bob-secret');

@@ -35,6 +35,7 @@ function optionsRouter(held: { direct?: Direct } = {}): SipRouter {
     useDirect: (fn: Direct | undefined) => {
       held.direct = fn;
     },
+    hostMethods: () => [],
     attach(srf: Srf) {
       // options() is missing from drachtio-srf's typings.
       (srf as unknown as { options(h: (req: unknown, res: Srf.SrfResponse) => void): void }).options((_req, res) => res.send(200, { headers: { 'X-Answered-By': 'core-srf' } }));

@@ -42,7 +42,7 @@ for (const inProcess of [true, false]) {
     });
     t.equal(config.sip.wire.inProcess, inProcess, 'the config key is read');
     // The connection only hands the router its Srf; routing is not under test here.
-    const router = { attach: () => undefined, useDirect: () => undefined } as unknown as SipRouter;
+    const router = { attach: () => undefined, useDirect: () => undefined, hostMethods: () => [] } as unknown as SipRouter;
     const conn = new SipConnection(config.sip, pino({ level: 'silent' }), router);
     t.teardown(() => conn.stop());
     await conn.start();

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { SwitchboardConfig } from '../config/index.ts';
 import type { SipRouter } from './sip-router.ts';
 import type { DirectTarget } from '../sip-engine/direct-methods.ts';
+import type { HostAnswer, HostRequest } from '../sip-engine/host-requests.ts';
 
 interface EngineLike {
   start(): Promise<void>;
@@ -20,6 +21,9 @@ interface EngineLike {
   openLoopback?(): net.Socket;
   /** Requests without the wire (see SipRouter.requestInDialog and sendToUser). */
   requestDirect?(target: DirectTarget, method: string, headers: Record<string, string>, body?: string): Promise<number>;
+  /** Inbound requests the host answers itself, without the wire (see SipRouter.hostMethods). */
+  serveHost?(methods: readonly string[], deliver?: (request: HostRequest) => void): void;
+  answerHost?(answer: HostAnswer): boolean;
   /** The engine thread's heap (sip.engineThread = "worker" only). */
   memory?(collect?: boolean): Promise<EngineThreadMemory | undefined>;
   stop(): Promise<void>;
@@ -53,6 +57,8 @@ export class SipConnection {
   #state: SipLinkState = 'idle';
   #lastError?: string;
   #target?: string;
+  /** The engine hands the router's hostMethods() over without the wire. */
+  #serving = false;
 
   constructor(config: SwitchboardConfig['sip'], log: Logger, router: SipRouter) {
     this.#config = config;
@@ -116,6 +122,18 @@ export class SipConnection {
     // sip.wire.inProcess = false keeps the embedded engine's wire on TCP (to compare, or to debug with tcpdump).
     const inProcess = this.#engine?.openLoopback && this.#config.wire.inProcess !== false;
     this.#connect(wire, inProcess ? () => this.#engine!.openLoopback!() : undefined);
+    const engine = this.#engine;
+    const methods = this.#router.hostMethods();
+    if (inProcess && engine?.serveHost && engine.answerHost && methods.length) {
+      // REGISTER skips the wire and drachtio-srf both ways: the engine hands it over as data, the registrar answers.
+      const answer = engine.answerHost.bind(engine);
+      try {
+        engine.serveHost(methods, (r) => void this.#router.serveHost(r, answer));
+        this.#serving = true;
+      } catch (err) {
+        this.#log.warn({ err }, 'REGISTER goes through the wire: the engine cannot hand it over directly');
+      }
+    }
   }
 
   /**
@@ -202,6 +220,14 @@ export class SipConnection {
     }
     this.#state = 'idle';
     this.#router.useDirect(undefined);
+    if (this.#serving) {
+      this.#serving = false;
+      try {
+        this.#engine?.serveHost?.([]);
+      } catch {
+        /* the engine thread's connection is already closed */
+      }
+    }
     await this.#engine?.stop();
     this.#engine = undefined;
   }

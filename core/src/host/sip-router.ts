@@ -9,6 +9,10 @@ import type { SipEndpoint, SipHandler, SipOutgoingRequest, SipRequest, SipRespon
 import { reasonOf } from './containment.ts';
 import { destinationOf } from '../registrar/location.ts';
 import { sendsDirect, type DirectTarget } from '../sip-engine/direct-methods.ts';
+import type { HostAnswer, HostRequest } from '../sip-engine/host-requests.ts';
+import { parseNameAddr } from '../sip-engine/message/index.ts';
+import type { SrfReq, SrfRes } from '../registrar/srf-types.ts';
+import { HostSipRequest, HostSipResponse } from './host-sip-request.ts';
 
 export interface SipRouterDeps {
   /** Plugin ids in dependency order. */
@@ -40,9 +44,9 @@ const IN_DIALOG_URI = 'sip:in-dialog.invalid';
 /** What the core does before and after the plugins' handlers of a site. */
 export interface CoreSipStage {
   /** Request for no local domain. */
-  foreign(req: Srf.SrfRequest, res: Srf.SrfResponse): void;
+  foreign(req: SrfReq, res: SrfRes): void;
   /** True when the core answered (REGISTER, a challenge, a scanner). */
-  before(req: Srf.SrfRequest, res: Srf.SrfResponse, site: string): Promise<boolean>;
+  before(req: SrfReq, res: SrfRes, site: string): Promise<boolean>;
   /** No plugin answered (or a plugin asked): route to the addressed user, or to `username`. */
   route(req: Srf.SrfRequest, res: Srf.SrfResponse, site: string, username?: string): Promise<void>;
   /** A user's registered endpoints. */
@@ -187,11 +191,39 @@ export class SipRouter {
 
   /** The site a request is for: the Request-URI host, else the To host. */
   siteOf(req: Srf.SrfRequest): string | undefined {
-    for (const uri of [req.uri, toUri(req)]) {
+    return this.#siteOf(req.uri, toUri(req));
+  }
+
+  #siteOf(requestUri: string, toUri: string | undefined): string | undefined {
+    for (const uri of [requestUri, toUri]) {
       const host = hostOf(uri);
       if (host && this.#deps.hasSite(host)) return host;
     }
     return undefined;
+  }
+
+  /**
+   * Methods the host answers itself when the embedded engine hands them
+   * over without the wire (SipEngine.serveHost): REGISTER, which the core's
+   * registrar answers before any plugin could see it.
+   */
+  hostMethods(): string[] {
+    return this.#deps.core ? ['REGISTER'] : [];
+  }
+
+  /** A request of one of hostMethods(), from the engine without the wire: the same core policy as through the Srf. */
+  async serveHost(r: HostRequest, answer: (a: HostAnswer) => void): Promise<void> {
+    const req = new HostSipRequest(r);
+    const res = new HostSipResponse(r.id, answer);
+    const core = this.#deps.core;
+    try {
+      if (!core) return void res.send(503);
+      const site = this.#siteOf(req.uri, nameAddrUri(req.get('To')));
+      if (!site) return core.foreign(req, res);
+      if (!(await core.before(req, res, site)) && !res.finalResponseSent) res.send(500);
+    } catch (err) {
+      this.#fail(res, undefined, err, 500);
+    }
   }
 
   #mount(srf: Srf, method: string): void {
@@ -299,7 +331,7 @@ export class SipRouter {
     }
   }
 
-  #fail(res: SipResponse, pluginId: string | undefined, err: unknown, status: number): void {
+  #fail(res: SrfRes, pluginId: string | undefined, err: unknown, status: number): void {
     const reason = reasonOf(err);
     this.#deps.log.error({ err, plugin: pluginId }, 'SIP handler failed');
     if (pluginId) this.#deps.onFailure(pluginId, reason);
@@ -316,6 +348,15 @@ export class SipRouter {
 function toUri(req: Srf.SrfRequest): string | undefined {
   try {
     return req.getParsedHeader('To')?.uri;
+  } catch {
+    return undefined;
+  }
+}
+
+function nameAddrUri(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  try {
+    return parseNameAddr(value).uri;
   } catch {
     return undefined;
   }

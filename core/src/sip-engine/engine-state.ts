@@ -3,6 +3,7 @@
  * (sending, transaction bookkeeping, app delivery). Inbound dispatch, app
  * commands and proxying live in their own files and work on this object.
  */
+import type { HostService } from './host-requests.ts';
 import { randomUUID } from 'node:crypto';
 import { nextId } from './ids.ts';
 import type { Logger } from 'pino';
@@ -71,6 +72,10 @@ export class EngineState {
   readonly #lingering = new Map<number, ExpiryQueue>();
   /** Non-INVITE requests over UDP already answered, by server transaction key, for Timer J (see AnsweredRequests). */
   readonly answered: AnsweredRequests;
+  /** Methods the host answers without the wire, and where they go (SipEngine.serveHost). */
+  host?: HostService;
+  /** Requests handed to the host that way. */
+  hostRequests = 0;
 
   constructor(transports: TransportLayer, timers: TimerConfig, log: Logger, overload: OverloadLimits = DEFAULT_OVERLOAD) {
     this.transports = transports;

@@ -11,6 +11,7 @@ import pino from 'pino';
 import { SipEngine, type SipEngineOptions } from './sip-engine.ts';
 import { PortSocket } from './wire/port-socket.ts';
 import type { DirectTarget } from './direct-methods.ts';
+import type { HostAnswer, HostRequest } from './host-requests.ts';
 
 export interface EngineThreadData {
   options: Omit<SipEngineOptions, 'logger'>;
@@ -30,8 +31,17 @@ export interface EngineThreadMemory {
   collected: boolean;
 }
 
-/** Beside the wire on an app's port (PortSocket.postExtra): wire-less requests, and their final statuses back. */
-export type WireExtra = { requests: DirectItem[] } | { finals: Array<[id: number, status: number]> };
+/**
+ * Beside the wire on an app's port (PortSocket.postExtra): wire-less requests and their final statuses back;
+ * the methods the host serves itself (`serve`, see SipEngine.serveHost), those requests (`inbound`) and the
+ * host's answers.
+ */
+export type WireExtra =
+  | { requests: DirectItem[] }
+  | { finals: Array<[id: number, status: number]> }
+  | { serve: string[] }
+  | { inbound: HostRequest[] }
+  | { answers: HostAnswer[] };
 
 /** One wire-less request (SipEngine.requestDirect) and the id its status comes back with. */
 export interface DirectItem {
@@ -70,7 +80,29 @@ function adopt(port: MessagePort): void {
     finals = [];
     socket.postExtra({ finals: items } satisfies WireExtra);
   };
+  let inbound: HostRequest[] = [];
+  const flushInbound = (): void => {
+    const items = inbound;
+    inbound = [];
+    socket.postExtra({ inbound: items } satisfies WireExtra);
+  };
+  let serving = false;
+  socket.once('close', () => {
+    // The host's end is gone: what it served goes to the apps again (a 503 when none routes it).
+    if (serving) engine.serveHost([]);
+  });
   socket.on('extra', (x: WireExtra) => {
+    if ('serve' in x) {
+      serving = x.serve.length > 0;
+      engine.serveHost(x.serve, (r) => {
+        if (inbound.push(r) === 1) setImmediate(flushInbound);
+      });
+      return;
+    }
+    if ('answers' in x) {
+      for (const a of x.answers) engine.answerHost(a);
+      return;
+    }
     if (!('requests' in x)) return;
     for (const item of x.requests) {
       const done = (status: number): void => {

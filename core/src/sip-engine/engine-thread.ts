@@ -16,6 +16,7 @@ import type { SipEngineOptions } from './sip-engine.ts';
 import type { EngineThreadData, EngineThreadMemory, FromEngineThread, DirectItem, ToEngineThread, WireExtra } from './engine-thread-main.ts';
 import { PortSocket } from './wire/port-socket.ts';
 import { notDirect, sendsDirect, type DirectTarget } from './direct-methods.ts';
+import type { HostAnswer, HostRequest } from './host-requests.ts';
 
 const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 /** How long a stopping engine thread may take to close its sockets before it is terminated. */
@@ -36,6 +37,10 @@ export class EngineThread {
   readonly #waiting = new Map<number, (status: number) => void>();
   #nextId = 1;
   readonly #memoryAsked = new Map<number, (m: EngineThreadMemory | undefined) => void>();
+  /** Where the requests the host serves itself go (serveHost). */
+  #serving?: (request: HostRequest) => void;
+  /** The host's answers not yet handed to the thread. */
+  #answers: HostAnswer[] = [];
 
   constructor(opts: SipEngineOptions) {
     const { logger, ...options } = opts;
@@ -130,6 +135,7 @@ export class EngineThread {
     const app = new PortSocket(port1);
     app.on('extra', (x: WireExtra) => {
       if ('finals' in x) for (const [id, status] of x.finals) this.#settle(id, status);
+      else if ('inbound' in x) for (const r of x.inbound) this.#serving?.(r);
     });
     app.once('close', () => {
       if (this.#app === app) this.#app = undefined;
@@ -156,6 +162,30 @@ export class EngineThread {
       });
     }
     return new Promise<number>((resolve) => this.#waiting.set(id, resolve));
+  }
+
+  /**
+   * SipEngine.serveHost, on the engine's thread: requests of these methods
+   * cross on the app's port as plain data, together once per turn of the
+   * loop, and the answers go back the same way. Call after openLoopback().
+   */
+  serveHost(methods: readonly string[], deliver?: (request: HostRequest) => void): void {
+    if (!this.#app) throw new Error('the SIP engine thread has no connection from this thread yet (openLoopback first)');
+    this.#serving = deliver;
+    this.#app.postExtra({ serve: deliver ? [...methods] : [] } satisfies WireExtra);
+  }
+
+  /** SipEngine.answerHost, on the engine's thread (sent once per turn of the loop, with the others of that turn). */
+  answerHost(answer: HostAnswer): boolean {
+    if (!this.#app) return false;
+    if (this.#answers.push(answer) === 1) {
+      setImmediate(() => {
+        const items = this.#answers;
+        this.#answers = [];
+        this.#app?.postExtra({ answers: items } satisfies WireExtra);
+      });
+    }
+    return true;
   }
 
   #settle(id: number, status: number): void {

@@ -9,17 +9,20 @@ import type { AppConnection } from './wire/app-connection.ts';
 import { buildResponse, newTag } from './sip-builder.ts';
 import { forwardInDialog, type ProxySession } from './proxy/proxy-session.ts';
 import { popOwnRoutes } from './inbound.ts';
+import { deliverToHost } from './host-requests.ts';
 
 export type TxnOwner =
   | { kind: 'app'; conn: AppConnection; dialog?: Dialog }
-  | { kind: 'proxy'; session: ProxySession };
+  | { kind: 'proxy'; session: ProxySession }
+  | { kind: 'host' };
 
 export function ownerOf(txn: { owner?: unknown }): TxnOwner | undefined {
   return txn.owner as TxnOwner | undefined;
 }
 
-/** An out-of-dialog request: the next app that routes its method gets it. */
+/** An out-of-dialog request: the host when it serves the method itself (host-requests.ts), else the next app that routes it. */
 export function deliverToApp(s: EngineState, req: SipMessage, flow: Flow, txn: ServerTransaction): void {
+  if (deliverToHost(s, req, flow, txn)) return;
   const conn = s.routes.pick(req.method);
   if (!conn) {
     s.log.debug({ method: req.method }, 'no app routes this method');

@@ -22,6 +22,7 @@ import { responseFromApp } from './app-responses.ts';
 import { ProxySession, parseDuration } from './proxy/proxy-session.ts';
 import { SipEngineError } from './errors.ts';
 import { appGone } from './inbound-dispatch.ts';
+import { answerFromHost, type HostAnswer, type HostRequest } from './host-requests.ts';
 
 export interface SipEngineOptions {
   /** drachtio-style contacts, e.g. `sip:127.0.0.1:5060;transport=udp,tcp`. */
@@ -61,7 +62,7 @@ export class SipEngine {
   }
 
   /** Counters for monitoring and tests. */
-  stats(): { dialogs: number; serverTransactions: number; answeredRequests: number; clientTransactions: number; apps: number; pendingRequests: number; overloadRejected: number } {
+  stats(): { dialogs: number; serverTransactions: number; answeredRequests: number; clientTransactions: number; apps: number; pendingRequests: number; overloadRejected: number; hostRequests: number } {
     const s = this.#state;
     return {
       dialogs: s?.dialogs.size ?? 0,
@@ -72,6 +73,8 @@ export class SipEngine {
       apps: this.#wire?.connections.length ?? 0,
       pendingRequests: s?.pendingRequests ?? 0,
       overloadRejected: s?.overloadRejected ?? 0,
+      /** Requests the host answered without the wire (serveHost). */
+      hostRequests: s?.hostRequests ?? 0,
     };
   }
 
@@ -150,6 +153,23 @@ export class SipEngine {
     return 'dialogId' in target
       ? directInDialog(this.#state, target.dialogId, method, headers, body)
       : directOutOfDialog(this.#state, target.uri, method, headers, body);
+  }
+
+  /**
+   * The host answers out-of-dialog requests of these methods itself,
+   * without the wire (the core's registrar: REGISTER): each goes to
+   * `deliver` as plain data, and answerHost() sends the response. Methods
+   * not listed, and every request while none are, go to the apps as before.
+   * An empty list (or no deliver) stops it.
+   */
+  serveHost(methods: readonly string[], deliver?: (request: HostRequest) => void): void {
+    if (!this.#state) throw new Error('the SIP engine is not started');
+    this.#state.host = deliver && methods.length ? { methods: new Set(methods.map((m) => m.toUpperCase())), deliver } : undefined;
+  }
+
+  /** The host's answer to a request serveHost delivered; false when that transaction is gone or already answered. */
+  answerHost(answer: HostAnswer): boolean {
+    return this.#state ? answerFromHost(this.#state, answer) : false;
   }
 
   /**
