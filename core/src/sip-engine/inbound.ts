@@ -3,6 +3,7 @@
  * CANCEL and ACK, detect loops and merged requests, then hand requests to
  * a dialog's app, a proxied dialog's next hop, or an app routing the method.
  */
+import { detach } from './own-string.ts';
 import { createHash } from 'node:crypto';
 import { parseMessage, parseVia, formatVia, viaParam, parseCSeq, tagOf, SipParseError, type SipMessage } from './message/index.ts';
 import type { InboundMessage, Flow } from './transport/types.ts';
@@ -40,17 +41,6 @@ function answerBadMessage(s: EngineState, err: SipParseError, flow: Flow): void 
     return;
   }
   s.sendStateless(p, flow, err.status, err.status === 400 ? `Bad Request - ${err.code}` : undefined);
-}
-
-/**
- * The same text in a string of its own. Keys are built from pieces of the
- * message's text, and V8 keeps a piece (a sliced string inside a
- * concatenation) pointing at the whole text: a key that lives for 64*T1
- * would keep every message it came from. Slicing a concatenation copies it
- * flat first, so the result refers only to that copy.
- */
-function detach(s: string): string {
-  return (s + ' ').slice(0, -1);
 }
 
 /** RFC 3261 §17.2.3 key: branch + sent-by + method (ACK matches its INVITE). */

@@ -2,15 +2,21 @@
 import { parseNameAddr, parseCSeq, tagOf, SipMessage } from '../message/index.ts';
 import type { Flow } from '../transport/types.ts';
 import type { Dialog } from './dialog.ts';
+import { detach } from '../own-string.ts';
 
 function contactUri(msg: SipMessage): string {
   const c = msg.getAll('contact')[0];
   if (!c) return '';
   try {
-    return parseNameAddr(c).uri;
+    return detach(parseNameAddr(c).uri);
   } catch {
     return '';
   }
+}
+
+/** Record-Route values, each a string of its own (a dialog outlives the message: see detach). */
+function routes(msg: SipMessage): string[] {
+  return msg.getAll('record-route').map(detach);
 }
 
 export function dialogMethod(method: string): Dialog['method'] {
@@ -19,19 +25,19 @@ export function dialogMethod(method: string): Dialog['method'] {
 
 /** UAS side: from the request we received and the response we sent. */
 export function uasDialog(req: SipMessage, res: SipMessage, flow: Flow, owner: unknown): Dialog {
-  const callId = req.get('call-id') ?? '';
-  const fromTag = tagOf(req.get('from') ?? '') ?? '';
+  const callId = detach(req.get('call-id') ?? '');
+  const fromTag = detach(tagOf(req.get('from') ?? '') ?? '');
   return {
-    id: `${callId};from-tag=${fromTag}`,
+    id: detach(`${callId};from-tag=${fromTag}`),
     role: 'uas',
     method: dialogMethod(req.method),
     callId,
-    localTag: tagOf(res.get('to') ?? '') ?? '',
+    localTag: detach(tagOf(res.get('to') ?? '') ?? ''),
     remoteTag: fromTag,
-    localParty: res.get('to') ?? '',
-    remoteParty: req.get('from') ?? '',
+    localParty: detach(res.get('to') ?? ''),
+    remoteParty: detach(req.get('from') ?? ''),
     remoteTarget: contactUri(req),
-    routeSet: req.getAll('record-route'),
+    routeSet: routes(req),
     localSeq: 0,
     remoteSeq: parseCSeq(req.get('cseq') ?? '0 X').seq,
     inviteSeq: parseCSeq(req.get('cseq') ?? '0 X').seq,
@@ -44,20 +50,20 @@ export function uasDialog(req: SipMessage, res: SipMessage, flow: Flow, owner: u
 
 /** UAC side: from the request we sent and a response (1xx with tag, or 2xx) we received. */
 export function uacDialog(req: SipMessage, res: SipMessage, flow: Flow | undefined, owner: unknown): Dialog {
-  const callId = req.get('call-id') ?? '';
-  const fromTag = tagOf(req.get('from') ?? '') ?? '';
+  const callId = detach(req.get('call-id') ?? '');
+  const fromTag = detach(tagOf(req.get('from') ?? '') ?? '');
   const seq = parseCSeq(req.get('cseq') ?? '1 X').seq;
   return {
-    id: `${callId};from-tag=${fromTag}`,
+    id: detach(`${callId};from-tag=${fromTag}`),
     role: 'uac',
     method: dialogMethod(req.method),
     callId,
     localTag: fromTag,
-    remoteTag: tagOf(res.get('to') ?? '') ?? '',
-    localParty: req.get('from') ?? '',
-    remoteParty: res.get('to') ?? '',
-    remoteTarget: contactUri(res) || req.uri,
-    routeSet: res.getAll('record-route').reverse(),
+    remoteTag: detach(tagOf(res.get('to') ?? '') ?? ''),
+    localParty: detach(req.get('from') ?? ''),
+    remoteParty: detach(res.get('to') ?? ''),
+    remoteTarget: contactUri(res) || detach(req.uri),
+    routeSet: routes(res).reverse(),
     localSeq: seq,
     remoteSeq: 0,
     inviteSeq: seq,
@@ -72,9 +78,9 @@ export function uacDialog(req: SipMessage, res: SipMessage, flow: Flow | undefin
 export function confirmUac(d: Dialog, res: SipMessage): void {
   const target = contactUri(res);
   if (target) d.remoteTarget = target;
-  d.routeSet = res.getAll('record-route').reverse();
-  d.remoteParty = res.get('to') ?? d.remoteParty;
-  d.remoteTag = tagOf(d.remoteParty) ?? d.remoteTag;
+  d.routeSet = routes(res).reverse();
+  d.remoteParty = detach(res.get('to') ?? d.remoteParty);
+  d.remoteTag = detach(tagOf(d.remoteParty) ?? d.remoteTag);
 }
 
 const CORE_HEADERS = new Set(['via', 'v', 'from', 'f', 'to', 't', 'call-id', 'i', 'cseq', 'content-length', 'l', 'route', 'max-forwards']);
