@@ -40,3 +40,21 @@ t.test('nonces expire (stale), are bound to this server, and cannot be replayed'
   t.equal(m.check(once, undefined, 20_001), 'ok');
   t.equal(m.check(once, undefined, 20_002), 'replay', 'qop-less answers are single use');
 });
+
+t.test('the table of nonce counts is bounded, and a nonce whose count was dropped is stale, never replayable', async (t) => {
+  const m = new NonceManager({ ttlMs: 60_000, maxTracked: 8 });
+  const nonces = Array.from({ length: 9 }, (_, i) => m.issue(100_000 + i));
+  for (const [i, n] of nonces.entries()) t.equal(m.check(n, '00000001', 100_100 + i), 'ok', `nonce ${i} first use`);
+  t.ok(m.tracked <= 8, `at most maxTracked counts kept (${m.tracked})`);
+  t.equal(m.check(nonces[0]!, '00000001', 100_200), 'stale', 'a dropped nonce replayed: stale (a new challenge), not ok');
+  t.equal(m.check(nonces[0]!, '00000002', 100_201), 'stale', 'nor with a higher count');
+  t.equal(m.check(nonces[8]!, '00000001', 100_202), 'replay', 'a kept one is still replay-protected');
+  t.equal(m.check(nonces[8]!, '00000002', 100_203), 'ok', 'and counts on');
+  t.equal(m.check(m.issue(100_300), '00000001', 100_301), 'ok', 'a nonce issued after the drop works');
+  for (let i = 0; i < 1000; i++) m.check(m.issue(200_000 + i), '00000001', 200_000 + i);
+  t.ok(m.tracked <= 8, 'still bounded after many');
+  // Expired counts leave from the front as new ones come, long before the table is full.
+  const e = new NonceManager({ ttlMs: 1000, maxTracked: 1000 });
+  for (let i = 0; i < 10; i++) e.check(e.issue(i * 500), '00000001', i * 500 + 1);
+  t.ok(e.tracked <= 4, `counts of expired nonces are dropped as new ones come (${e.tracked} kept)`);
+});
