@@ -10,6 +10,7 @@
 // `MEM {"rssKb","heapUsedKb",…}` (heap in use of both threads)
 // (`mem reduce`: a memory-reducing collection first, see memoryLine);
 // `heap <file>` writes a V8 heap snapshot there and answers `HEAP <file>`.
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { createInterface } from 'node:readline';
@@ -50,7 +51,11 @@ async function memoryLine(host: { sipEngineThreadMemory(o: { collect?: boolean }
   const m = process.memoryUsage();
   const kb = (n: number) => Math.round(n / 1024);
   const engineUsed = engine?.heapUsed ?? 0;
-  return `MEM ${JSON.stringify({ rssKb: kb(m.rss), heapUsedKb: kb(m.heapUsed + engineUsed), mainHeapUsedKb: kb(m.heapUsed), engineHeapUsedKb: kb(engineUsed), heapTotalKb: kb(m.heapTotal + (engine?.heapTotal ?? 0)), externalKb: kb(m.external), gc: gc !== undefined, reduced: reduce,
+  // Anonymous (heaps, malloc) and file-backed (the node binary) resident pages.
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const statusKb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  return `MEM ${JSON.stringify({ rssKb: kb(m.rss), rssAnonKb: statusKb('RssAnon'), rssFileKb: statusKb('RssFile'), heapUsedKb: kb(m.heapUsed + engineUsed), mainHeapUsedKb: kb(m.heapUsed), engineHeapUsedKb: kb(engineUsed),
+    mainHeapTotalKb: kb(m.heapTotal), engineHeapTotalKb: kb(engine?.heapTotal ?? 0), heapTotalKb: kb(m.heapTotal + (engine?.heapTotal ?? 0)), externalKb: kb(m.external), gc: gc !== undefined, reduced: reduce,
     spaces: Object.fromEntries(getHeapSpaceStatistics().map((sp) => [sp.space_name, [kb(sp.space_size), kb(sp.space_used_size)]])) })}`;
 }
 

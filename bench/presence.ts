@@ -50,6 +50,8 @@ interface Memory {
   rssKb: number;
   reducedRssKb: number;
   heapUsedKb: number;
+  /** The host's whole answers (heaps of both threads, V8's spaces of the main thread), for the results file. */
+  detail?: unknown;
 }
 
 interface ScenarioResult {
@@ -135,7 +137,7 @@ async function startSwitchboard(workDir: string, users: string[], engineThread: 
       const plain = JSON.parse((await next()).slice(4)) as { rssKb: number };
       child.stdin!.write('mem reduce\n');
       const reduced = JSON.parse((await next()).slice(4)) as { rssKb: number; heapUsedKb: number };
-      return { rssKb: plain.rssKb, reducedRssKb: reduced.rssKb, heapUsedKb: reduced.heapUsedKb };
+      return { rssKb: plain.rssKb, reducedRssKb: reduced.rssKb, heapUsedKb: reduced.heapUsedKb, detail: { plain, reduced } };
     },
     stop: async () => {
       const exited = new Promise((r) => child.once('close', r));

@@ -7,7 +7,7 @@
 // start`: compiled, bundled, no plugins); `--host source` runs
 // register-host.ts through tsx instead (the repository's TypeScript).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -148,7 +148,10 @@ async function startSwitchboardTarget(setup: TargetSetup): Promise<RegisterTarge
   // Lines the host prints, handed to whoever waits for a given prefix.
   const waiters: Array<{ prefix: string; resolve: (line: string) => void }> = [];
   let buffered = '';
+  // REGISTER_HOST_LOG=FILE keeps what the host writes (its log records) for a look after the run.
+  const hostLog = process.env.REGISTER_HOST_LOG;
   child.stdout?.on('data', (c: Buffer) => {
+    if (hostLog) appendFileSync(hostLog, c);
     buffered += c.toString('utf8');
     let nl: number;
     while ((nl = buffered.indexOf('\n')) >= 0) {
