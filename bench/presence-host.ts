@@ -8,7 +8,7 @@
 // Prints `READY {"httpUrl","sipPort","adminPassword"}` (or `FAILED <reason>`).
 // On stdin, `mem` collects garbage (on the engine thread too) and answers
 // `MEM {"rssKb","heapUsedKb",…}` (heap in use of both threads)
-// (`mem reduce`: a memory-reducing collection first, see memoryLine);
+// (`mem reduce`: a compacting collection on both threads first, see memoryLine);
 // `heap <file>` writes a V8 heap snapshot there and answers `HEAP <file>`.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { createInterface } from 'node:readline';
 import { createTestHost } from '../sdk/src/index.ts';
 import { stopScryptThreadIfIdle } from '../core/src/identity/scrypt-thread.ts';
+import { compactHeapNow } from '../core/src/threads/idle-compaction.ts';
 
 export interface PresenceHostOptions {
   storageUrl: string;
@@ -32,21 +33,23 @@ export interface PresenceHostOptions {
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /**
- * Memory after collecting garbage. `reduce`: a memory-reducing collection (V8's
- * last-resort flavour, what it runs itself under memory pressure: compacts every page
+ * Memory after collecting garbage. `reduce`: then a compacting collection on both
+ * threads (compactHeapNow, what runtime.compactWhenIdle runs: compacts every page
  * and gives freed ones back), so the RSS shows what is held rather than what a burst
  * of short-lived garbage left committed.
  */
-async function memoryLine(host: { sipEngineThreadMemory(o: { collect?: boolean }): Promise<{ heapUsed: number; heapTotal: number } | undefined> }, reduce: boolean): Promise<string> {
+async function memoryLine(host: { sipEngineThreadMemory(o: { collect?: boolean; compact?: boolean }): Promise<{ heapUsed: number; heapTotal: number } | undefined> }, reduce: boolean): Promise<string> {
   // The admin sign-in's scrypt thread would stop after a quiet minute, in the middle of a measurement: stop it now.
   await stopScryptThreadIfIdle();
   // With sip.engineThread = "worker" the engine's heap is another isolate's: collect there too, and count it.
-  const engine = await host.sipEngineThreadMemory({ collect: true });
+  const engine = await host.sipEngineThreadMemory({ collect: true, compact: reduce });
   const gc = (globalThis as { gc?: (opts?: unknown) => void }).gc;
   if (gc) {
     gc();
     gc();
-    if (reduce) gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+    // Node 20's gc() takes no `flavor: 'last-resort'` (it did nothing here before 7 December): compact as
+    // runtime.compactWhenIdle does.
+    if (reduce) compactHeapNow();
   }
   const m = process.memoryUsage();
   const kb = (n: number) => Math.round(n / 1024);

@@ -39,7 +39,8 @@ interface Target {
   port: number;
   /**
    * Memory now, KiB. Switchboard: the host's RSS after garbage collection, the RSS after a
-   * memory-reducing collection (V8's last-resort flavour) and the V8 heap in use then;
+   * compacting collection on both threads (compactHeapNow; before 7 December a `flavor: 'last-resort'`
+   * gc() that Node 20 ignores) and the V8 heap in use then;
    * Kamailio: PSS of all its processes (the same figure in all three).
    */
   mem(): Promise<Memory>;

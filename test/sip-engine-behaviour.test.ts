@@ -86,7 +86,7 @@ t.test('an answered non-INVITE over UDP keeps only its answer, for Timer J', asy
   const first = await peer.next((m) => final(m) && m.includes('kept-1'));
   t.equal(statusOf(first), 200);
   t.match(first, /réponse ✓ ünïcode/, 'the answer carries its UTF-8 body');
-  t.same({ ...env.engine.stats(), apps: 0, dialogs: 0, clientTransactions: 0 }, { dialogs: 0, serverTransactions: 0, answeredRequests: 1, clientTransactions: 0, apps: 0, pendingRequests: 0, overloadRejected: 0, hostRequests: 0 },
+  t.same({ ...env.engine.stats(), apps: 0, dialogs: 0, clientTransactions: 0 }, { dialogs: 0, serverTransactions: 0, answeredRequests: 1, clientTransactions: 0, apps: 0, pendingRequests: 0, overloadRejected: 0, hostRequests: 0, answeredDroppedEarly: 0 },
     'no transaction object is left, one answered request is');
 
   peer.send(msg);
@@ -106,6 +106,34 @@ t.test('an answered non-INVITE over UDP keeps only its answer, for Timer J', asy
   t.equal(seen, 2);
 
   t.equal(env.engine.stats().answeredRequests, 1, 'and its answer is kept in its turn');
+});
+
+t.test('answered requests are bounded: past the bound the oldest answer goes early, and new requests are still taken', async (t) => {
+  const env = await startEngineWithApp({ overload: { maxAnsweredRequests: 3, maxTransactions: 3 } });
+  t.teardown(() => env.close());
+  let seen = 0;
+  env.srf.message((_req: any, res: any) => {
+    seen++;
+    res.send(200, { headers: { 'X-Seen': String(seen) } });
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  const peer = await udpPeer({ host: '127.0.0.1', port: env.sipPort });
+  t.teardown(() => peer.close());
+  const via = `UDP 127.0.0.1:${peer.port}`;
+  const uri = `sip:bob@127.0.0.1:${env.sipPort}`;
+  const msgs = [1, 2, 3, 4, 5].map((i) => request('MESSAGE', uri, via, { callId: `bound-${i}`, fromTag: `b${i}`, branch: `z9hG4bKbound${i}`, body: 'hi' }));
+  for (const [i, m] of msgs.entries()) {
+    peer.send(m);
+    const answer = await peer.next((x) => final(x) && x.includes(`bound-${i + 1}`));
+    t.equal(statusOf(answer), 200, `request ${i + 1} taken (answered requests do not count as transactions)`);
+  }
+  t.equal(env.engine.stats().answeredRequests, 3, 'at most the bound kept');
+  t.equal(env.engine.stats().answeredDroppedEarly, 2, 'the two oldest went early');
+  peer.send(msgs[4]!);
+  t.match(await peer.next((x) => final(x) && x.includes('bound-5')), /X-Seen: 5/, 'a kept one is still answered from the store');
+  peer.send(msgs[0]!);
+  t.match(await peer.next((x) => final(x) && x.includes('bound-1')), /X-Seen: 6/, 'one that went early is taken as a new request');
+  t.equal(seen, 6);
 });
 
 t.test('protocol edges over UDP', async (t) => {

@@ -38,6 +38,7 @@ export async function startEngineWithApp(opts: Partial<SipEngineOptions> & { tra
     wire: { host: '127.0.0.1', port: 0, secret },
     ...(opts.timers ? { timers: opts.timers } : {}),
     ...(opts.tls ? { tls: opts.tls } : {}),
+    ...(opts.overload ? { overload: opts.overload } : {}),
   });
   await engine.start();
   const srf = await connectSrf(engine.wirePort, secret);

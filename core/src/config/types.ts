@@ -55,7 +55,7 @@ export interface SwitchboardConfig {
     signIn: { maxFailures: number; maxFailuresPerAddress: number; windowSeconds: number; lockoutSeconds: number };
   };
   /** How the host's JavaScript threads use memory (see core/src/threads/young-generation.ts). */
-  runtime: { youngGeneration: 'grow' | 'small' };
+  runtime: { youngGeneration: 'grow' | 'small'; compactWhenIdle: boolean };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
 }
 

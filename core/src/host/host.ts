@@ -2,6 +2,7 @@
  * The Switchboard host: wires config, storage, the plugin lifecycle, HTTP
  * and SIP together, and stops them in the reverse order.
  */
+import { compactionFields, startIdleCompaction, type IdleCompaction } from '../threads/idle-compaction.ts';
 import type { EngineThreadMemory } from '../sip-engine/engine-thread-main.ts';
 import { applyYoungGeneration } from '../threads/young-generation.ts';
 import { readFileSync } from 'node:fs';
@@ -76,6 +77,8 @@ export class SwitchboardHost {
   #http!: FastifyInstance;
   #bus!: EventBus;
   #sip!: SipConnection;
+  /** runtime.compactWhenIdle on the main thread. */
+  #compaction?: IdleCompaction;
   #sites!: SiteRegistry;
   #identity!: Identity;
   #sipCore?: SipCore;
@@ -124,10 +127,12 @@ export class SwitchboardHost {
    * The V8 heap of the SIP engine's thread when `sip.engineThread` is
    * "worker" (process.memoryUsage() covers the main thread only), after a
    * garbage collection there when `collect` is set and node runs with
-   * --expose-gc; undefined when the engine runs on the main thread.
+   * --expose-gc (and a compaction after it with `compact`, as
+   * runtime.compactWhenIdle would do); undefined when the engine runs on the
+   * main thread.
    */
-  sipEngineThreadMemory(opts: { collect?: boolean } = {}): Promise<EngineThreadMemory | undefined> {
-    return this.#sip?.engineThreadMemory(opts.collect ?? false) ?? Promise.resolve(undefined);
+  sipEngineThreadMemory(opts: { collect?: boolean; compact?: boolean } = {}): Promise<EngineThreadMemory | undefined> {
+    return this.#sip?.engineThreadMemory(opts.collect ?? false, opts.compact ?? false) ?? Promise.resolve(undefined);
   }
 
   /** How long each boot step took, in order (the startup benchmark prints these). */
@@ -161,6 +166,10 @@ export class SwitchboardHost {
     this.#phaseStart = performance.now();
     // Before the threads start: they take the process's V8 flags when they do.
     if (applyYoungGeneration(config.runtime.youngGeneration)) this.log.debug('young generation kept small (runtime.youngGeneration = "small")');
+    if (config.runtime.compactWhenIdle) {
+      this.#compaction = startIdleCompaction({}, (before, after, ms) =>
+        this.log.info(compactionFields('main', before, after, ms), 'heap compacted while idle'));
+    }
     this.#storage = await openHostStorage(config.storage.url, {
       onRowWriterLost: (reason) => this.log.error({ code: 'CORE_ERR_STORAGE_WRITER_LOST', reason }, 'row writer thread lost; ctx.db.insertRows now writes on the main connection'),
     });
@@ -271,7 +280,7 @@ export class SwitchboardHost {
     this.#phaseDone('enable per site');
     await this.#startHttp(options);
     this.#phaseDone('http listening');
-    this.#sip = new SipConnection(config.sip, this.log, router);
+    this.#sip = new SipConnection(config.sip, this.log, router, { compactWhenIdle: config.runtime.compactWhenIdle });
     await this.#sip.start();
     this.#phaseDone('sip engine');
     this.log.debug({ phases: this.#phases }, 'boot phases');
@@ -412,6 +421,7 @@ export class SwitchboardHost {
   }
 
   async #stop(): Promise<void> {
+    this.#compaction?.stop();
     this.#live?.close();
     await this.#sip?.stop().catch((err: unknown) => this.log.error({ err }, 'stopping SIP'));
     await this.#sipCore?.stop().catch((err: unknown) => this.log.error({ err }, 'flushing registrar bindings'));

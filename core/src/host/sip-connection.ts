@@ -25,7 +25,7 @@ interface EngineLike {
   serveHost?(methods: readonly string[], deliver?: (request: HostRequest) => void): void;
   answerHost?(answer: HostAnswer): boolean;
   /** The engine thread's heap (sip.engineThread = "worker" only). */
-  memory?(collect?: boolean): Promise<EngineThreadMemory | undefined>;
+  memory?(collect?: boolean, compact?: boolean): Promise<EngineThreadMemory | undefined>;
   stop(): Promise<void>;
 }
 
@@ -36,6 +36,8 @@ type EngineCtor = new (opts: {
   maxMessageSize?: number;
   timers?: { t1: number; t2: number; t4: number };
   logger?: Logger;
+  /** Only the engine thread takes it (on the main thread the host's own watch covers the engine). */
+  compactWhenIdle?: boolean;
 }) => EngineLike;
 
 /** Internals of drachtio-srf's wire client we need to stop a retry loop. */
@@ -60,7 +62,11 @@ export class SipConnection {
   /** The engine hands the router's hostMethods() over without the wire. */
   #serving = false;
 
-  constructor(config: SwitchboardConfig['sip'], log: Logger, router: SipRouter) {
+  readonly #compactWhenIdle: boolean;
+
+  /** `compactWhenIdle`: runtime.compactWhenIdle, for the engine's own thread (sip.engineThread = "worker"). */
+  constructor(config: SwitchboardConfig['sip'], log: Logger, router: SipRouter, opts: { compactWhenIdle?: boolean } = {}) {
+    this.#compactWhenIdle = opts.compactWhenIdle ?? false;
     this.#config = config;
     this.#log = log.child({ component: 'sip' });
     this.#router = router;
@@ -72,8 +78,8 @@ export class SipConnection {
   }
 
   /** The embedded engine's own thread's V8 heap, when it runs on one (see EngineThread.memory). */
-  engineThreadMemory(collect = false): Promise<EngineThreadMemory | undefined> {
-    return this.#engine?.memory?.(collect) ?? Promise.resolve(undefined);
+  engineThreadMemory(collect = false, compact = false): Promise<EngineThreadMemory | undefined> {
+    return this.#engine?.memory?.(collect, compact) ?? Promise.resolve(undefined);
   }
 
   get state(): SipLinkState {
@@ -104,6 +110,7 @@ export class SipConnection {
         maxMessageSize: this.#config.maxMessageSize,
         timers: this.#config.timers,
         logger: this.#log.child({ component: 'sip-engine' }),
+        compactWhenIdle: this.#compactWhenIdle,
       });
       await this.#engine.start();
       wire = { host: this.#config.wire.host, port: this.#engine.wirePort, secret };

@@ -31,8 +31,14 @@ export const RELIABLE: ReadonlySet<TransportName> = new Set(['tcp', 'tls', 'ws',
 export interface OverloadLimits {
   /** Server transactions still waiting for their final response (work in progress). */
   maxPendingRequests: number;
-  /** All transactions, lingering ones included (memory). */
+  /** All transactions, lingering ones included (memory); answered requests kept for Timer J are bounded apart. */
   maxTransactions: number;
+  /**
+   * Answered non-INVITE requests kept to answer their retransmissions
+   * (AnsweredRequests): past this the oldest go early rather than new
+   * requests being refused.
+   */
+  maxAnsweredRequests: number;
   /** Bytes written to an app connection and not yet taken by it. */
   maxWireBacklogBytes: number;
   /** Seconds in the 503's Retry-After. */
@@ -42,6 +48,7 @@ export interface OverloadLimits {
 export const DEFAULT_OVERLOAD: OverloadLimits = {
   maxPendingRequests: 2000,
   maxTransactions: 150_000,
+  maxAnsweredRequests: 150_000,
   maxWireBacklogBytes: 8 * 1024 * 1024,
   retryAfterSeconds: 5,
 };
@@ -84,7 +91,7 @@ export class EngineState {
     this.overload = overload;
     this.answered = new AnsweredRequests(timeout64(timers), (key, entry) => {
       if (entry.mergeKey && this.merged.get(entry.mergeKey) === key) this.merged.delete(entry.mergeKey);
-    });
+    }, overload.maxAnsweredRequests);
   }
 
   /** A request with this server transaction key is in progress or was answered within Timer J. */
@@ -116,7 +123,7 @@ export class EngineState {
   overloadedBy(method: string): string | undefined {
     const o = this.overload;
     if (this.pendingRequests >= o.maxPendingRequests) return 'pending requests';
-    if (this.serverById.size + this.answered.size + this.clientById.size >= o.maxTransactions) return 'transactions';
+    if (this.serverById.size + this.clientById.size >= o.maxTransactions) return 'transactions';
     if (this.routes.some(method, (c) => c.backlogBytes() > o.maxWireBacklogBytes)) return 'app backlog';
     return undefined;
   }

@@ -10,6 +10,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import pino from 'pino';
 import { SipEngine, type SipEngineOptions } from './sip-engine.ts';
 import { PortSocket } from './wire/port-socket.ts';
+import { compactHeapNow, compactionFields, startIdleCompaction } from '../threads/idle-compaction.ts';
 import type { DirectTarget } from './direct-methods.ts';
 import type { HostAnswer, HostRequest } from './host-requests.ts';
 
@@ -17,10 +18,12 @@ export interface EngineThreadData {
   options: Omit<SipEngineOptions, 'logger'>;
   /** The host logger's level; records below it are not even formatted. */
   logLevel: string;
+  /** runtime.compactWhenIdle: this thread compacts its own heap when quiet after growing. */
+  compactWhenIdle?: boolean;
 }
 
 /** Main thread → engine thread. */
-export type ToEngineThread = { type: 'adopt'; port: MessagePort } | { type: 'stop' } | { type: 'memory'; id: number; collect: boolean };
+export type ToEngineThread = { type: 'adopt'; port: MessagePort } | { type: 'stop' } | { type: 'memory'; id: number; collect: boolean; compact?: boolean };
 
 /** The engine thread's V8 heap (bytes), as `process.memoryUsage()` reports the main thread's. */
 export interface EngineThreadMemory {
@@ -66,6 +69,10 @@ const post = (m: FromEngineThread, transfer?: MessagePort[]): void => parent.pos
 
 const logger = pino({ level: data.logLevel, base: null }, { write: (line: string) => post({ type: 'log', line }) });
 const engine = new SipEngine({ ...data.options, logger });
+const compaction = data.compactWhenIdle
+  ? startIdleCompaction({}, (before, after, ms) =>
+    logger.info(compactionFields('sip-engine', before, after, ms), 'heap compacted while idle'))
+  : undefined;
 
 /**
  * An app on the main thread: its wire, and beside it the host's in-dialog
@@ -114,9 +121,10 @@ function adopt(port: MessagePort): void {
   engine.adoptApp(socket);
 }
 
-function memory(collect: boolean): EngineThreadMemory {
+function memory(collect: boolean, compact: boolean): EngineThreadMemory {
   const gc = collect ? (globalThis as { gc?: () => void }).gc : undefined;
   gc?.();
+  if (gc && compact) compactHeapNow();
   const h = getHeapStatistics();
   return { heapUsed: h.used_heap_size, heapTotal: h.total_heap_size, external: h.external_memory, collected: gc !== undefined };
 }
@@ -127,9 +135,10 @@ parent.on('message', (m: ToEngineThread) => {
     return;
   }
   if (m.type === 'memory') {
-    post({ type: 'memory', id: m.id, memory: memory(m.collect) });
+    post({ type: 'memory', id: m.id, memory: memory(m.collect, m.compact ?? false) });
     return;
   }
+  compaction?.stop();
   engine.stop().then(
     () => post({ type: 'stopped' }),
     (err: unknown) => {

@@ -24,6 +24,7 @@ const STOP_GRACE_MS = 5000;
 
 export class EngineThread {
   readonly #options: Omit<SipEngineOptions, 'logger'>;
+  readonly #compactWhenIdle: boolean;
   readonly #log: Logger;
   #worker?: Worker;
   #wirePort = 0;
@@ -42,9 +43,11 @@ export class EngineThread {
   /** The host's answers not yet handed to the thread. */
   #answers: HostAnswer[] = [];
 
-  constructor(opts: SipEngineOptions) {
-    const { logger, ...options } = opts;
+  /** `compactWhenIdle`: the thread compacts its own heap when quiet after growing (runtime.compactWhenIdle). */
+  constructor(opts: SipEngineOptions & { compactWhenIdle?: boolean }) {
+    const { logger, compactWhenIdle, ...options } = opts;
     this.#options = options;
+    this.#compactWhenIdle = compactWhenIdle ?? false;
     if (!logger) throw new Error('EngineThread needs a logger for the engine thread\'s records');
     this.#log = logger;
   }
@@ -55,7 +58,7 @@ export class EngineThread {
 
   async start(): Promise<void> {
     if (this.#worker) return;
-    const data: EngineThreadData = { options: this.#options, logLevel: this.#log.level };
+    const data: EngineThreadData = { options: this.#options, logLevel: this.#log.level, compactWhenIdle: this.#compactWhenIdle };
     const worker = moduleWorker(import.meta.url, './engine-thread-main', { workerData: data, name: 'switchboard-sip-engine' });
     this.#worker = worker;
     await new Promise<void>((resolve, reject) => {
@@ -106,10 +109,11 @@ export class EngineThread {
   /**
    * The engine thread's V8 heap, after collecting its garbage when `collect`
    * is set and the process runs with --expose-gc (monitoring and benchmarks:
-   * the main thread's process.memoryUsage() does not include it). Undefined
+   * the main thread's process.memoryUsage() does not include it), then
+   * compacting it when `compact` is set too (see compactHeapNow). Undefined
    * when the thread is not running or does not answer within 5 s.
    */
-  memory(collect = false): Promise<EngineThreadMemory | undefined> {
+  memory(collect = false, compact = false): Promise<EngineThreadMemory | undefined> {
     const worker = this.#worker;
     if (!worker || this.#stopping) return Promise.resolve(undefined);
     const id = this.#nextId++;
@@ -122,7 +126,7 @@ export class EngineThread {
         clearTimeout(timer);
         resolve(m);
       });
-      worker.postMessage({ type: 'memory', id, collect } satisfies ToEngineThread);
+      worker.postMessage({ type: 'memory', id, collect, compact } satisfies ToEngineThread);
     });
   }
 

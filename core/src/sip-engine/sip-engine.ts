@@ -62,7 +62,7 @@ export class SipEngine {
   }
 
   /** Counters for monitoring and tests. */
-  stats(): { dialogs: number; serverTransactions: number; answeredRequests: number; clientTransactions: number; apps: number; pendingRequests: number; overloadRejected: number; hostRequests: number } {
+  stats(): { dialogs: number; serverTransactions: number; answeredRequests: number; clientTransactions: number; apps: number; pendingRequests: number; overloadRejected: number; hostRequests: number; answeredDroppedEarly: number } {
     const s = this.#state;
     return {
       dialogs: s?.dialogs.size ?? 0,
@@ -75,6 +75,8 @@ export class SipEngine {
       overloadRejected: s?.overloadRejected ?? 0,
       /** Requests the host answered without the wire (serveHost). */
       hostRequests: s?.hostRequests ?? 0,
+      /** Answered requests dropped before Timer J because the store was full (overload.maxAnsweredRequests). */
+      answeredDroppedEarly: s?.answered.droppedEarly ?? 0,
     };
   }
 

@@ -10,6 +10,12 @@
  *
  * Every entry waits the same time, so the Map's insertion order is also
  * expiry order: one timer, and the sweep stops at the first entry still due.
+ *
+ * The store is bounded (`max`): past it the oldest entry goes early. A
+ * request retransmitted after that is taken as new (a REGISTER is
+ * challenged again, say), which is better than what a full store would
+ * otherwise force: refusing new requests. Retransmissions come at T1, 2*T1,
+ * 4*T1 …, so the oldest answers are the ones least likely to be asked again.
  */
 import type { SendTarget } from '../transport/types.ts';
 
@@ -27,13 +33,17 @@ const SWEEP_GRANULARITY_MS = 250;
 
 export class AnsweredRequests {
   readonly #ms: number;
+  readonly #max: number;
   readonly #onExpired: (key: string, entry: AnsweredRequest) => void;
   readonly #byKey = new Map<string, AnsweredRequest>();
   #timer?: NodeJS.Timeout;
+  /** Entries that went before their time because the store was full. */
+  droppedEarly = 0;
 
-  /** `onExpired` runs for each entry when its time is up (not on clear). */
-  constructor(ms: number, onExpired: (key: string, entry: AnsweredRequest) => void) {
+  /** `onExpired` runs for each entry when its time is up or it goes early (not on clear). */
+  constructor(ms: number, onExpired: (key: string, entry: AnsweredRequest) => void, max = Infinity) {
     this.#ms = ms;
+    this.#max = max;
     this.#onExpired = onExpired;
   }
 
@@ -54,7 +64,24 @@ export class AnsweredRequests {
     const entry: AnsweredRequest = { response: response.toString('latin1'), target, mergeKey, expires: Date.now() + this.#ms };
     this.#byKey.delete(key);
     this.#byKey.set(key, entry);
+    if (this.#byKey.size > this.#max) this.#dropOldest();
     if (!this.#timer) this.#arm(entry.expires);
+  }
+
+  #dropOldest(): void {
+    const first = this.#byKey.entries().next().value as [string, AnsweredRequest] | undefined;
+    if (!first) return;
+    this.#byKey.delete(first[0]);
+    this.droppedEarly++;
+    this.#expired(first[0], first[1]);
+  }
+
+  #expired(key: string, entry: AnsweredRequest): void {
+    try {
+      this.#onExpired(key, entry);
+    } catch {
+      /* one failing expiry must not stop the others */
+    }
   }
 
   /** The kept response as bytes again. */
@@ -83,11 +110,7 @@ export class AnsweredRequests {
         break;
       }
       this.#byKey.delete(key);
-      try {
-        this.#onExpired(key, entry);
-      } catch {
-        /* one failing expiry must not stop the others */
-      }
+      this.#expired(key, entry);
     }
     if (next !== undefined) this.#arm(next);
   }

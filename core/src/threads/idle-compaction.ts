@@ -1,0 +1,161 @@
+/**
+ * `runtime.compactWhenIdle`: give memory back after a burst, once the thread
+ * is quiet.
+ *
+ * A burst (a storm of SUBSCRIBEs, a REGISTER peak) leaves V8's old space
+ * full of holes: objects that lived a few seconds (transactions, answered
+ * requests kept for Timer J) were promoted beside objects that stay
+ * (dialogs, subscriptions, bindings), and died. An ordinary full GC frees
+ * them but keeps the pages that still hold anything; V8 only compacts those
+ * pages a few megabytes at a time, and its own memory reducer may run while
+ * the burst's short-lived objects are still alive. The process then stays
+ * at its peak size for good.
+ *
+ * This watches one thread (each thread runs its own): every `intervalMs` it
+ * reads the event loop's utilisation; after `idleIntervals` quiet intervals
+ * in a row, and only if V8's heap has grown by `minGrowthBytes` since the
+ * last compaction, it runs one full collection that compacts every page it
+ * can and gives the free ones back (see compactNow), and one more
+ * `followUpMs` later (what was in flight during the burst has died by
+ * then). It never runs while the thread is busy, and not again while the
+ * heap does not grow.
+ */
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+export interface IdleCompactionOptions {
+  /** How often the thread's load is read (ms). */
+  intervalMs: number;
+  /** Quiet intervals in a row before compacting. */
+  idleIntervals: number;
+  /** Event loop utilisation (0–1) below which an interval counts as quiet. */
+  idleBelow: number;
+  /** Growth of V8's committed heap since the last compaction (or the start) that makes one worth it (bytes). */
+  minGrowthBytes: number;
+  /**
+   * One more compaction this long after one that growth called for, when
+   * quiet: what the burst left in flight (SIP keeps transactions and answers
+   * for 64*T1, 32 s) dies after the first one and leaves holes of its own.
+   */
+  followUpMs: number;
+}
+
+export const DEFAULT_IDLE_COMPACTION: IdleCompactionOptions = {
+  intervalMs: 5000,
+  idleIntervals: 2,
+  idleBelow: 0.1,
+  minGrowthBytes: 32 * 1024 * 1024,
+  followUpMs: 40_000,
+};
+
+type Collect = () => void;
+
+let collect: Collect | undefined;
+let collectTried = false;
+
+/**
+ * V8's gc(), on this thread, without running the whole process with
+ * --expose-gc: the flag is set just long enough for a new context to get
+ * the function. Undefined where that is refused.
+ */
+function gcFunction(): Collect | undefined {
+  if (collectTried) return collect;
+  collectTried = true;
+  const exposed = (globalThis as { gc?: Collect }).gc;
+  if (exposed) return (collect = exposed);
+  try {
+    setFlagsFromString('--expose-gc');
+    collect = runInNewContext('gc') as Collect;
+  } catch {
+    collect = undefined;
+  } finally {
+    try {
+      setFlagsFromString('--no-expose-gc');
+    } catch {
+      // the flag stays; nothing else depends on it
+    }
+  }
+  return typeof collect === 'function' ? collect : undefined;
+}
+
+/**
+ * One full collection that compacts every page it can (V8 otherwise moves
+ * only a few megabytes per collection): V8's --compact-on-every-full-gc,
+ * set for this one collection. (gc()'s `flavor: 'last-resort'` option does
+ * nothing on Node 20's V8: measured, a scavenge at most.)
+ */
+function compactNow(gc: Collect): void {
+  setFlagsFromString('--compact-on-every-full-gc');
+  try {
+    gc();
+  } finally {
+    setFlagsFromString('--no-compact-on-every-full-gc');
+  }
+}
+
+/** This thread's heap compacted now, when gc can be reached (bench readings, diagnostics); false when it cannot. */
+export function compactHeapNow(): boolean {
+  const gc = gcFunction();
+  if (!gc) return false;
+  compactNow(gc);
+  return true;
+}
+
+export interface IdleCompaction {
+  /** Compactions run so far, and the committed heap before and after the last one (bytes). */
+  stats(): { compactions: number; lastBefore?: number; lastAfter?: number };
+  stop(): void;
+}
+
+/** Watch this thread and compact its heap when it goes quiet after growing (see the module comment). */
+export function startIdleCompaction(options: Partial<IdleCompactionOptions> = {}, onCompacted?: (before: number, after: number, ms: number) => void): IdleCompaction {
+  const o = { ...DEFAULT_IDLE_COMPACTION, ...options };
+  const gc = gcFunction();
+  let compactions = 0;
+  let lastBefore: number | undefined;
+  let lastAfter: number | undefined;
+  let baseline = getHeapStatistics().total_heap_size;
+  let quiet = 0;
+  /** When the follow-up compaction is due (after one that growth called for). */
+  let followUpAt: number | undefined;
+  let prev: EventLoopUtilization = performance.eventLoopUtilization();
+  const timer = gc
+    ? setInterval(() => {
+      const now = performance.eventLoopUtilization();
+      const busy = performance.eventLoopUtilization(now, prev).utilization;
+      prev = now;
+      quiet = busy < o.idleBelow ? quiet + 1 : 0;
+      const total = getHeapStatistics().total_heap_size;
+      // Shrinking on its own (V8's reducer did it): that is the new baseline.
+      if (total < baseline) baseline = total;
+      if (quiet < o.idleIntervals) return;
+      const grew = total - baseline >= o.minGrowthBytes;
+      const followUp = followUpAt !== undefined && Date.now() >= followUpAt;
+      if (!grew && !followUp) return;
+      followUpAt = grew ? Date.now() + o.followUpMs : undefined;
+      const started = performance.now();
+      compactNow(gc);
+      const after = getHeapStatistics().total_heap_size;
+      compactions++;
+      lastBefore = total;
+      lastAfter = after;
+      baseline = after;
+      quiet = 0;
+      // The collection itself is busy time; start the next reading after it.
+      prev = performance.eventLoopUtilization();
+      onCompacted?.(total, after, performance.now() - started);
+    }, o.intervalMs)
+    : undefined;
+  timer?.unref();
+  return {
+    stats: () => ({ compactions, ...(lastBefore !== undefined ? { lastBefore } : {}), ...(lastAfter !== undefined ? { lastAfter } : {}) }),
+    stop: () => clearInterval(timer),
+  };
+}
+
+/** A compaction as log fields (MiB, one decimal). */
+export function compactionFields(thread: string, before: number, after: number, ms: number): Record<string, string | number> {
+  const mib = (n: number) => Math.round(n / 104857.6) / 10;
+  return { thread, heapBeforeMiB: mib(before), heapAfterMiB: mib(after), ms: Math.round(ms) };
+}
