@@ -51,6 +51,8 @@ async function memoryLine(host: { sipEngineThreadMemory(o: { collect?: boolean; 
     // runtime.compactWhenIdle does.
     if (reduce) compactHeapNow();
   }
+  // Pages a compaction frees are unmapped a little later, off the thread: read the RSS after that.
+  if (reduce) await new Promise((r) => setTimeout(r, 500));
   const m = process.memoryUsage();
   const kb = (n: number) => Math.round(n / 1024);
   const engineUsed = engine?.heapUsed ?? 0;

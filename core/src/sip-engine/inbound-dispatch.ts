@@ -10,7 +10,7 @@ import { buildResponse, newTag } from './sip-builder.ts';
 import { forwardInDialog, type ProxySession } from './proxy/proxy-session.ts';
 import { popOwnRoutes } from './inbound.ts';
 import { deliverToHost } from './host-requests.ts';
-import { detach } from './own-string.ts';
+import { ownCopy } from './own-string.ts';
 
 export type TxnOwner =
   | { kind: 'app'; conn: AppConnection; dialog?: Dialog }
@@ -88,7 +88,7 @@ export function deliverInDialog(s: EngineState, req: SipMessage, flow: Flow, txn
     const contact = req.get('contact');
     if (contact) {
       try {
-        d.remoteTarget = detach(parseNameAddr(contact).uri);
+        d.remoteTarget = ownCopy(parseNameAddr(contact).uri);
       } catch {
         /* keep the old target */
       }

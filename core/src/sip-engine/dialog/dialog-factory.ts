@@ -2,21 +2,21 @@
 import { parseNameAddr, parseCSeq, tagOf, SipMessage } from '../message/index.ts';
 import type { Flow } from '../transport/types.ts';
 import type { Dialog } from './dialog.ts';
-import { detach } from '../own-string.ts';
+import { ownCopy } from '../own-string.ts';
 
 function contactUri(msg: SipMessage): string {
   const c = msg.getAll('contact')[0];
   if (!c) return '';
   try {
-    return detach(parseNameAddr(c).uri);
+    return ownCopy(parseNameAddr(c).uri);
   } catch {
     return '';
   }
 }
 
-/** Record-Route values, each a string of its own (a dialog outlives the message: see detach). */
+/** Record-Route values, each a string of its own (a dialog outlives the message: see ownCopy). */
 function routes(msg: SipMessage): string[] {
-  return msg.getAll('record-route').map(detach);
+  return msg.getAll('record-route').map(ownCopy);
 }
 
 export function dialogMethod(method: string): Dialog['method'] {
@@ -25,17 +25,17 @@ export function dialogMethod(method: string): Dialog['method'] {
 
 /** UAS side: from the request we received and the response we sent. */
 export function uasDialog(req: SipMessage, res: SipMessage, flow: Flow, owner: unknown): Dialog {
-  const callId = detach(req.get('call-id') ?? '');
-  const fromTag = detach(tagOf(req.get('from') ?? '') ?? '');
+  const callId = ownCopy(req.get('call-id') ?? '');
+  const fromTag = ownCopy(tagOf(req.get('from') ?? '') ?? '');
   return {
-    id: detach(`${callId};from-tag=${fromTag}`),
+    id: ownCopy(`${callId};from-tag=${fromTag}`),
     role: 'uas',
     method: dialogMethod(req.method),
     callId,
-    localTag: detach(tagOf(res.get('to') ?? '') ?? ''),
+    localTag: ownCopy(tagOf(res.get('to') ?? '') ?? ''),
     remoteTag: fromTag,
-    localParty: detach(res.get('to') ?? ''),
-    remoteParty: detach(req.get('from') ?? ''),
+    localParty: ownCopy(res.get('to') ?? ''),
+    remoteParty: ownCopy(req.get('from') ?? ''),
     remoteTarget: contactUri(req),
     routeSet: routes(req),
     localSeq: 0,
@@ -50,19 +50,19 @@ export function uasDialog(req: SipMessage, res: SipMessage, flow: Flow, owner: u
 
 /** UAC side: from the request we sent and a response (1xx with tag, or 2xx) we received. */
 export function uacDialog(req: SipMessage, res: SipMessage, flow: Flow | undefined, owner: unknown): Dialog {
-  const callId = detach(req.get('call-id') ?? '');
-  const fromTag = detach(tagOf(req.get('from') ?? '') ?? '');
+  const callId = ownCopy(req.get('call-id') ?? '');
+  const fromTag = ownCopy(tagOf(req.get('from') ?? '') ?? '');
   const seq = parseCSeq(req.get('cseq') ?? '1 X').seq;
   return {
-    id: detach(`${callId};from-tag=${fromTag}`),
+    id: ownCopy(`${callId};from-tag=${fromTag}`),
     role: 'uac',
     method: dialogMethod(req.method),
     callId,
     localTag: fromTag,
-    remoteTag: detach(tagOf(res.get('to') ?? '') ?? ''),
-    localParty: detach(req.get('from') ?? ''),
-    remoteParty: detach(res.get('to') ?? ''),
-    remoteTarget: contactUri(res) || detach(req.uri),
+    remoteTag: ownCopy(tagOf(res.get('to') ?? '') ?? ''),
+    localParty: ownCopy(req.get('from') ?? ''),
+    remoteParty: ownCopy(res.get('to') ?? ''),
+    remoteTarget: contactUri(res) || ownCopy(req.uri),
     routeSet: routes(res).reverse(),
     localSeq: seq,
     remoteSeq: 0,
@@ -79,8 +79,8 @@ export function confirmUac(d: Dialog, res: SipMessage): void {
   const target = contactUri(res);
   if (target) d.remoteTarget = target;
   d.routeSet = routes(res).reverse();
-  d.remoteParty = detach(res.get('to') ?? d.remoteParty);
-  d.remoteTag = detach(tagOf(d.remoteParty) ?? d.remoteTag);
+  d.remoteParty = ownCopy(res.get('to') ?? d.remoteParty);
+  d.remoteTag = ownCopy(tagOf(d.remoteParty) ?? d.remoteTag);
 }
 
 const CORE_HEADERS = new Set(['via', 'v', 'from', 'f', 'to', 't', 'call-id', 'i', 'cseq', 'content-length', 'l', 'route', 'max-forwards']);

@@ -1,4 +1,5 @@
 /** Dialogs by drachtio id and by (Call-ID, local tag, remote tag). */
+import { ownCopy } from '../own-string.ts';
 import { dialogKey, type Dialog } from './dialog.ts';
 
 export class DialogStore {
@@ -13,7 +14,8 @@ export class DialogStore {
   add(d: Dialog): Dialog {
     if (this.#byId.has(d.id)) d.id = `${d.id};${d.role}`;
     this.#byId.set(d.id, d);
-    this.#byKey.set(dialogKey(d.callId, d.localTag, d.remoteTag), d);
+    // Kept as long as the dialog: one flat string rather than the concatenation's pieces.
+    this.#byKey.set(ownCopy(dialogKey(d.callId, d.localTag, d.remoteTag)), d);
     return d;
   }
 
