@@ -134,8 +134,10 @@ async function startSwitchboardTarget(setup: TargetSetup): Promise<RegisterTarge
     engineThread: setup.engineThread,
   };
   const built = setup.switchboardHost === 'build' ? registrarBuild(setup.workDir, hostOptions) : undefined;
+  // REGISTER_HOST_NODE_ARGS: more options for the host's node (e.g. `--cpu-prof --cpu-prof-dir=DIR`), space-separated.
+  const nodeArgs = (process.env.REGISTER_HOST_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = built
-    ? spawn(process.execPath, ['--expose-gc', '--require', MEMORY_PROBE, 'core/bin/switchboard.js', 'start', '--config', built.config], {
+    ? spawn(process.execPath, [...nodeArgs, '--expose-gc', '--require', MEMORY_PROBE, 'core/bin/switchboard.js', 'start', '--config', built.config], {
       cwd: built.dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SB_BENCH_MEM_FILE: built.memFile },
     })
     : spawn(process.execPath, ['--expose-gc', '--import', 'tsx', HOST_SCRIPT, JSON.stringify(hostOptions)], {
