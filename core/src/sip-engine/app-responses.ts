@@ -11,11 +11,10 @@ import type { AppConnection, SipCommand } from './wire/app-connection.ts';
 import { ownerOf } from './inbound-dispatch.ts';
 import { uasDialog } from './dialog/dialog-factory.ts';
 import type { Dialog } from './dialog/dialog.ts';
-import { buildResponse, newTag, reasonPhrase } from './sip-builder.ts';
+import { buildResponse, HEADERS_FROM_REQUEST, newTag, reasonPhrase } from './sip-builder.ts';
 import { engineBye } from './app-requests.ts';
 import { Backoff, timeout64 } from './transaction/timers.ts';
 
-const COPIED_FROM_REQUEST = new Set(['via', 'v', 'from', 'f', 'to', 't', 'call-id', 'i', 'cseq', 'content-length', 'l']);
 const DIALOG_METHODS = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
 
 export function responseFromApp(s: EngineState, conn: AppConnection, cmd: SipCommand, app: SipMessage): void {
@@ -30,7 +29,7 @@ export function responseFromApp(s: EngineState, conn: AppConnection, cmd: SipCom
   // A request that makes no dialog gets a tag that says so (see EngineState.noDialogTagPrefix).
   if (status > 100 && !txn.localTag) txn.localTag = DIALOG_METHODS.has(req.method) ? newTag() : s.noDialogTagPrefix + newTag();
   const res = buildResponse(req, status, app.reason || reasonPhrase(status), status > 100 ? txn.localTag : undefined);
-  for (const h of app.headers) if (!COPIED_FROM_REQUEST.has(h.name.toLowerCase())) res.append(h.name, h.value);
+  for (const h of app.headers) if (!HEADERS_FROM_REQUEST.has(h.name.toLowerCase())) res.append(h.name, h.value);
   res.body = app.body;
 
   const creates = DIALOG_METHODS.has(req.method) && !tagOf(req.get('to') ?? '');

@@ -11,7 +11,7 @@ import type { EngineState } from './engine-state.ts';
 import type { SipMessage } from './message/index.ts';
 import type { Flow } from './transport/types.ts';
 import type { ServerTransaction } from './transaction/server-transaction.ts';
-import { buildResponse, newTag, reasonPhrase } from './sip-builder.ts';
+import { buildResponse, HEADERS_FROM_REQUEST, newTag, reasonPhrase } from './sip-builder.ts';
 
 /** One request for the host: what drachtio-srf would have shown an app, as plain data. */
 export interface HostRequest {
@@ -44,8 +44,6 @@ export interface HostService {
   deliver(request: HostRequest): void;
 }
 
-const COPIED_FROM_REQUEST = new Set(['via', 'v', 'from', 'f', 'to', 't', 'call-id', 'i', 'cseq', 'content-length', 'l']);
-
 /** An out-of-dialog request of a method the host serves: true when it went to the host. */
 export function deliverToHost(s: EngineState, req: SipMessage, flow: Flow, txn: ServerTransaction): boolean {
   const host = s.host;
@@ -77,7 +75,7 @@ export function answerFromHost(s: EngineState, answer: HostAnswer): boolean {
   if (!Number.isInteger(status) || status < 100 || status > 699) return false;
   if (status > 100 && !txn.localTag) txn.localTag = s.noDialogTagPrefix + newTag();
   const res = buildResponse(txn.request, status, answer.reason || reasonPhrase(status), status > 100 ? txn.localTag : undefined);
-  for (const [name, value] of answer.headers ?? []) if (!COPIED_FROM_REQUEST.has(name.toLowerCase())) res.append(name, value);
+  for (const [name, value] of answer.headers ?? []) if (!HEADERS_FROM_REQUEST.has(name.toLowerCase())) res.append(name, value);
   if (answer.body) res.body = Buffer.from(answer.body, 'utf8');
   return txn.respond(res);
 }

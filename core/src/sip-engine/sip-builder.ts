@@ -54,6 +54,12 @@ export function newCallId(): string {
   return randomToken(16);
 }
 
+/**
+ * Headers (full and compact names) a response takes from its request, or the
+ * engine writes itself: an app's or the host's own copies of them are ignored.
+ */
+export const HEADERS_FROM_REQUEST: ReadonlySet<string> = new Set(['via', 'v', 'from', 'f', 'to', 't', 'call-id', 'i', 'cseq', 'content-length', 'l']);
+
 /** A response to `req` copying Via, From, To, Call-ID and CSeq (§8.2.6.2). */
 export function buildResponse(req: SipMessage, status: number, reason?: string, toTag?: string): SipMessage {
   const res = SipMessage.response(status, reason ?? reasonPhrase(status));
