@@ -5,7 +5,7 @@
 // REGISTER, and a challenged MESSAGE the IM plugin relays to the recipient's
 // registered sipp and keeps in both users' history.
 import t from 'tap';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +55,12 @@ t.test('branch build: only the profile plugins, boots with its own start command
   for (const needed of ['fastify', 'typeorm', 'better-sqlite3', 'drachtio-srf', 'tsx']) {
     t.ok((await stat(join(out, 'node_modules', needed))).isDirectory(), `${needed} is shipped`);
   }
+  // core/native: its built module goes in (the host gives freed C memory back with it), its sources and install script do not.
+  t.ok(files.includes('core/native/build/Release/switchboard_malloc.node'), 'core/native\'s built module is shipped');
+  t.same(files.filter((f) => f.startsWith('core/native/') && !f.endsWith('.node') && !/^core\/native\/(build(\/Release)?)?$/.test(f)), [], 'nothing else of core/native is');
+  t.equal((JSON.parse(await readFile(join(out, 'core', 'package.json'), 'utf8')) as { scripts?: unknown }).scripts, undefined, 'core\'s install script (which builds core/native) is not');
+  const trimCheck = spawnSync(process.execPath, ['--input-type=module', '-e', "import('./core/dist/threads/malloc-trim.js').then((m) => console.log(m.mallocTrimAvailable()))"], { cwd: out, encoding: 'utf8' });
+  t.equal(trimCheck.stdout.trim(), 'true', `the build's core finds it (${trimCheck.stderr.trim()})`);
   const pkg = JSON.parse(await readFile(join(out, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   t.same(Object.keys(pkg.scripts).sort(), ['setup', 'start']);
   t.match(await readFile(join(out, 'README.md'), 'utf8'), /npm run setup[\s\S]*npm start/);

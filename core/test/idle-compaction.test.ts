@@ -18,7 +18,7 @@ import { startIdleCompaction } from ${JSON.stringify(MODULE)};
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const total = () => v8.getHeapStatistics().total_heap_size;
 const events = [];
-const watch = startIdleCompaction({ intervalMs: 100, idleIntervals: 3, minGrowthBytes: 16 * 1024 * 1024, followUpMs: 2000 }, (before, after, ms) => events.push({ before, after, ms }));
+const watch = startIdleCompaction({ intervalMs: 100, idleIntervals: 3, minGrowthBytes: 16 * 1024 * 1024, followUpMs: 2000, afterStart: false }, (done) => events.push(done));
 const start = total();
 // A burst: long-lived objects promoted between short-lived ones that live a while (as transactions do), then die.
 const keep = [];
@@ -80,4 +80,63 @@ t.test('a thread that grew and went quiet compacts once, never while busy', asyn
   t.same([out.stats.compactions, out.stats.lastBefore, out.stats.lastAfter], [2, out.events[1]!.before, out.events[1]!.after], 'stats() tells the same');
   t.equal(out.kept, 80000, 'what was kept is still there');
   t.ok(out.gcHidden, 'gc is not left on the global object');
+});
+
+const SMALL_HOST = `
+import v8 from 'node:v8';
+import { startIdleCompaction } from ${JSON.stringify(MODULE)};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const total = () => v8.getHeapStatistics().total_heap_size;
+const events = [];
+const watch = startIdleCompaction({ intervalMs: 100, idleIntervals: 3, followUpMs: 600_000 }, (done) => events.push(done));
+const start = total();
+// Quiet from the start: the first quiet stretch compacts what start-up left.
+await sleep(900);
+const afterStart = events.length;
+// A small host's burst: about 12 MiB that stays, well under the 32 MiB that counts whatever the size.
+const keep = [];
+for (let round = 0; round < 12; round++) {
+  for (let i = 0; i < 10000; i++) keep.push({ id: round * 10000 + i, name: 'binding-' + i, path: ['a', 'b'] });
+  await new Promise((r) => setImmediate(r));
+}
+const grown = total();
+await sleep(900);
+const afterGrowth = events.length;
+// Quiet, same size: not again (the follow-up is ten minutes away).
+await sleep(900);
+watch.stop();
+console.log(JSON.stringify({ start, grown, afterStart, afterGrowth, again: events.length, events, stats: watch.stats(), kept: keep.length }));
+`;
+
+t.test('a small heap: compacted once after start-up, and after growing by a quarter; freed C memory goes back each time', async (t) => {
+  const script2 = join(dir, 'small-host.mts');
+  writeFileSync(script2, SMALL_HOST);
+  // A young generation kept small, as runtime.youngGeneration = "small" does, so the growth is what stays.
+  const r = spawnSync(process.execPath, ['--max-semi-space-size=1', '--import', 'tsx', script2], { encoding: 'utf8', timeout: 60_000 });
+  t.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+    start: number; grown: number; afterStart: number; afterGrowth: number; again: number;
+    events: Array<{ before: number; after: number; ms: number; trimmed?: boolean }>; stats: { compactions: number; lastTrimmed?: boolean }; kept: number;
+  };
+  const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+  t.equal(out.afterStart, 1, 'one compaction at the first quiet stretch after start-up');
+  t.ok(out.grown - out.events[0]!.after >= 8 * 1048576 && out.grown - out.events[0]!.after < 32 * 1048576,
+    `the heap grew by more than a quarter but under 32 MiB (${mib(out.events[0]!.after)} → ${mib(out.grown)})`);
+  t.equal(out.afterGrowth, 2, 'that growth called for one more');
+  t.equal(out.again, 2, 'not again while the heap does not grow');
+  // The native module is built by core's install script; on this (glibc) machine it must be there.
+  t.ok(out.events.every((e) => typeof e.trimmed === 'boolean'), 'malloc_trim was reached after each compaction (core/native is built)');
+  t.equal(out.stats.compactions, 2, 'stats() counts them');
+  t.equal(out.kept, 120000, 'what was kept is still there');
+});
+
+t.test('grewEnough: 32 MiB whatever the size; a quarter of a small heap when that is 8 MiB or more', async (t) => {
+  const { grewEnough, DEFAULT_IDLE_COMPACTION: o } = await import('../src/threads/idle-compaction.ts');
+  const MiB = 1048576;
+  t.ok(grewEnough(200 * MiB, 232 * MiB, o), '32 MiB on a large heap');
+  t.notOk(grewEnough(200 * MiB, 231 * MiB, o), 'under 32 MiB and under a quarter of a large heap');
+  t.ok(grewEnough(24 * MiB, 32 * MiB, o), '8 MiB on a 24 MiB heap (a third)');
+  t.notOk(grewEnough(40 * MiB, 49 * MiB, o), '9 MiB on a 40 MiB heap (under a quarter)');
+  t.notOk(grewEnough(8 * MiB, 15 * MiB, o), '7 MiB, most of a small heap but under the floor');
+  t.notOk(grewEnough(30 * MiB, 20 * MiB, o), 'shrinking');
 });

@@ -47,7 +47,10 @@ export async function buildTrimmed(options: BuildOptions): Promise<BuildResult> 
   }
   await mkdir(out, { recursive: true });
 
-  await copyTree(join(root, 'core'), join(out, 'core'), (rel) => rel === 'package.json' || rel.startsWith('bin') || rel.startsWith('src'));
+  // core/native ships only its built module (when the install built it), not its sources.
+  const nativeModule = join('native', 'build', 'Release', 'switchboard_malloc.node');
+  await copyTree(join(root, 'core'), join(out, 'core'), (rel) => rel === 'package.json' || rel.startsWith('bin') || rel.startsWith('src')
+    || rel === nativeModule || nativeModule.startsWith(rel + sep));
   // The SDK's runtime part: definePlugin and types; the author CLI stays out (it needs typescript).
   await copyTree(join(root, 'sdk'), join(out, 'sdk'), (rel) => rel === 'package.json' || (rel.startsWith('src') && !rel.startsWith(join('src', 'cli'))));
   await trimSdkPackage(join(out, 'sdk', 'package.json'));
@@ -116,7 +119,9 @@ async function compileBuild(out: string, sourceRoot: string): Promise<void> {
   }
   for (const name of ['core', 'sdk']) {
     const file = join(out, name, 'package.json');
-    const pkg = JSON.parse(await readFile(file, 'utf8')) as { exports?: Record<string, unknown> };
+    const pkg = JSON.parse(await readFile(file, 'utf8')) as { exports?: Record<string, unknown>; scripts?: Record<string, string> };
+    // core's install script builds core/native from sources the build does not ship (its module is copied built).
+    delete pkg.scripts;
     for (const [key, target] of Object.entries(pkg.exports ?? {})) {
       if (typeof target === 'string') pkg.exports![key] = target.replace(/^\.\/src\/(.*)\.ts$/, './dist/$1.js');
     }

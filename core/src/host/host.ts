@@ -167,8 +167,7 @@ export class SwitchboardHost {
     // Before the threads start: they take the process's V8 flags when they do.
     if (applyYoungGeneration(config.runtime.youngGeneration)) this.log.debug('young generation kept small (runtime.youngGeneration = "small")');
     if (config.runtime.compactWhenIdle) {
-      this.#compaction = startIdleCompaction({}, (before, after, ms) =>
-        this.log.info(compactionFields('main', before, after, ms), 'heap compacted while idle'));
+      this.#compaction = startIdleCompaction({}, (done) => this.log.info(compactionFields('main', done), 'heap compacted while idle'));
     }
     this.#storage = await openHostStorage(config.storage.url, {
       onRowWriterLost: (reason) => this.log.error({ code: 'CORE_ERR_STORAGE_WRITER_LOST', reason }, 'row writer thread lost; ctx.db.insertRows now writes on the main connection'),

@@ -13,16 +13,24 @@
  *
  * This watches one thread (each thread runs its own): every `intervalMs` it
  * reads the event loop's utilisation; after `idleIntervals` quiet intervals
- * in a row, and only if V8's heap has grown by `minGrowthBytes` since the
- * last compaction, it runs one full collection that compacts every page it
- * can and gives the free ones back (see compactNow), and one more
- * `followUpMs` later (what was in flight during the burst has died by
- * then). It never runs while the thread is busy, and not again while the
- * heap does not grow.
+ * in a row, and only if V8's heap has grown enough since the last
+ * compaction (`minGrowthBytes`, or `relativeGrowth` of its size when that is
+ * at least `relativeFloorBytes`: a small host's heap matters as much to it),
+ * it runs one full collection that compacts every page it can and gives the
+ * free ones back (see compactNow), and one more `followUpMs` later (what was
+ * in flight during the burst has died by then). With `afterStart`, the first
+ * quiet stretch after start-up counts as the end of a burst too (loading
+ * and compiling the host's modules leaves the same holes). It never runs
+ * while the thread is busy, and not again while the heap does not grow.
+ *
+ * After each compaction the C library's freed memory goes back too
+ * (malloc-trim.ts): glibc otherwise keeps what the burst freed (buffers, the
+ * compilers' scratch memory) resident in its arenas.
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { mallocTrim } from './malloc-trim.ts';
 
 export interface IdleCompactionOptions {
   /** How often the thread's load is read (ms). */
@@ -31,8 +39,13 @@ export interface IdleCompactionOptions {
   idleIntervals: number;
   /** Event loop utilisation (0–1) below which an interval counts as quiet. */
   idleBelow: number;
-  /** Growth of V8's committed heap since the last compaction (or the start) that makes one worth it (bytes). */
+  /** Growth of V8's committed heap since the last compaction (or the start) that makes one worth it whatever the heap's size (bytes). */
   minGrowthBytes: number;
+  /** Growth, as a share of the heap's size then, that makes one worth it too, when it is at least `relativeFloorBytes`. */
+  relativeGrowth: number;
+  relativeFloorBytes: number;
+  /** Compact once at the first quiet stretch after start-up. */
+  afterStart: boolean;
   /**
    * One more compaction this long after one that growth called for, when
    * quiet: what the burst left in flight (SIP keeps transactions and answers
@@ -46,8 +59,17 @@ export const DEFAULT_IDLE_COMPACTION: IdleCompactionOptions = {
   idleIntervals: 2,
   idleBelow: 0.1,
   minGrowthBytes: 32 * 1024 * 1024,
+  relativeGrowth: 0.25,
+  relativeFloorBytes: 8 * 1024 * 1024,
+  afterStart: true,
   followUpMs: 40_000,
 };
+
+/** Whether a heap that went from `baseline` to `total` bytes has grown enough for a compaction (see IdleCompactionOptions). */
+export function grewEnough(baseline: number, total: number, o: Pick<IdleCompactionOptions, 'minGrowthBytes' | 'relativeGrowth' | 'relativeFloorBytes'>): boolean {
+  const growth = total - baseline;
+  return growth >= o.minGrowthBytes || (growth >= o.relativeFloorBytes && growth >= baseline * o.relativeGrowth);
+}
 
 type Collect = () => void;
 
@@ -103,22 +125,29 @@ export function compactHeapNow(): boolean {
 }
 
 export interface IdleCompaction {
-  /** Compactions run so far, and the committed heap before and after the last one (bytes). */
-  stats(): { compactions: number; lastBefore?: number; lastAfter?: number };
+  /** Compactions run so far, the committed heap before and after the last one (bytes), and whether C memory went back after it. */
+  stats(): { compactions: number; lastBefore?: number; lastAfter?: number; lastTrimmed?: boolean };
   stop(): void;
 }
 
+/** What one compaction did: V8's committed heap before and after (bytes), how long it took, whether freed C memory went back (undefined: not available here). */
+export interface Compacted {
+  before: number;
+  after: number;
+  ms: number;
+  trimmed: boolean | undefined;
+}
+
 /** Watch this thread and compact its heap when it goes quiet after growing (see the module comment). */
-export function startIdleCompaction(options: Partial<IdleCompactionOptions> = {}, onCompacted?: (before: number, after: number, ms: number) => void): IdleCompaction {
+export function startIdleCompaction(options: Partial<IdleCompactionOptions> = {}, onCompacted?: (done: Compacted) => void): IdleCompaction {
   const o = { ...DEFAULT_IDLE_COMPACTION, ...options };
   const gc = gcFunction();
   let compactions = 0;
-  let lastBefore: number | undefined;
-  let lastAfter: number | undefined;
+  let last: Compacted | undefined;
   let baseline = getHeapStatistics().total_heap_size;
   let quiet = 0;
-  /** When the follow-up compaction is due (after one that growth called for). */
-  let followUpAt: number | undefined;
+  /** When the next compaction is due without growth: the follow-up after one that growth called for, or the first after start-up. */
+  let followUpAt: number | undefined = o.afterStart ? 0 : undefined;
   let prev: EventLoopUtilization = performance.eventLoopUtilization();
   const timer = gc
     ? setInterval(() => {
@@ -130,32 +159,35 @@ export function startIdleCompaction(options: Partial<IdleCompactionOptions> = {}
       // Shrinking on its own (V8's reducer did it): that is the new baseline.
       if (total < baseline) baseline = total;
       if (quiet < o.idleIntervals) return;
-      const grew = total - baseline >= o.minGrowthBytes;
+      const grew = grewEnough(baseline, total, o);
       const followUp = followUpAt !== undefined && Date.now() >= followUpAt;
       if (!grew && !followUp) return;
       followUpAt = grew ? Date.now() + o.followUpMs : undefined;
       const started = performance.now();
       compactNow(gc);
       const after = getHeapStatistics().total_heap_size;
+      const trimmed = mallocTrim();
       compactions++;
-      lastBefore = total;
-      lastAfter = after;
+      last = { before: total, after, ms: performance.now() - started, trimmed };
       baseline = after;
       quiet = 0;
       // The collection itself is busy time; start the next reading after it.
       prev = performance.eventLoopUtilization();
-      onCompacted?.(total, after, performance.now() - started);
+      onCompacted?.(last);
     }, o.intervalMs)
     : undefined;
   timer?.unref();
   return {
-    stats: () => ({ compactions, ...(lastBefore !== undefined ? { lastBefore } : {}), ...(lastAfter !== undefined ? { lastAfter } : {}) }),
+    stats: () => ({ compactions, ...(last ? { lastBefore: last.before, lastAfter: last.after } : {}), ...(last?.trimmed !== undefined ? { lastTrimmed: last.trimmed } : {}) }),
     stop: () => clearInterval(timer),
   };
 }
 
 /** A compaction as log fields (MiB, one decimal). */
-export function compactionFields(thread: string, before: number, after: number, ms: number): Record<string, string | number> {
+export function compactionFields(thread: string, done: Compacted): Record<string, string | number | boolean> {
   const mib = (n: number) => Math.round(n / 104857.6) / 10;
-  return { thread, heapBeforeMiB: mib(before), heapAfterMiB: mib(after), ms: Math.round(ms) };
+  return {
+    thread, heapBeforeMiB: mib(done.before), heapAfterMiB: mib(done.after), ms: Math.round(done.ms),
+    ...(done.trimmed !== undefined ? { mallocTrimmed: done.trimmed } : {}),
+  };
 }
