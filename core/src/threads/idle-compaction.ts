@@ -18,7 +18,9 @@
  * at least `relativeFloorBytes`: a small host's heap matters as much to it),
  * it runs one full collection that compacts every page it can and gives the
  * free ones back (see compactNow), and one more `followUpMs` later (what was
- * in flight during the burst has died by then). With `afterStart`, the first
+ * in flight during the burst has died by then; and again after each that
+ * still gave back much, as when the burst went on at a pace the thread
+ * took for quiet). With `afterStart`, the first
  * quiet stretch after start-up counts as the end of a burst too (loading
  * and compiling the host's modules leaves the same holes). It never runs
  * while the thread is busy, and not again while the heap does not grow.
@@ -54,13 +56,15 @@ export interface IdleCompactionOptions {
   followUpMs: number;
 }
 
+const MiB = 1024 * 1024;
+
 export const DEFAULT_IDLE_COMPACTION: IdleCompactionOptions = {
   intervalMs: 5000,
   idleIntervals: 2,
   idleBelow: 0.1,
-  minGrowthBytes: 32 * 1024 * 1024,
+  minGrowthBytes: 32 * MiB,
   relativeGrowth: 0.25,
-  relativeFloorBytes: 8 * 1024 * 1024,
+  relativeFloorBytes: 8 * MiB,
   afterStart: true,
   followUpMs: 40_000,
 };
@@ -162,10 +166,12 @@ export function startIdleCompaction(options: Partial<IdleCompactionOptions> = {}
       const grew = grewEnough(baseline, total, o);
       const followUp = followUpAt !== undefined && Date.now() >= followUpAt;
       if (!grew && !followUp) return;
-      followUpAt = grew ? Date.now() + o.followUpMs : undefined;
       const started = performance.now();
       compactNow(gc);
       const after = getHeapStatistics().total_heap_size;
+      // Once more later after one that growth called for, or one that still found much to give
+      // back (the burst went on at a pace the thread took for quiet): until one finds little.
+      followUpAt = grew || total - after >= Math.max(MiB, total * 0.02) ? Date.now() + o.followUpMs : undefined;
       const trimmed = mallocTrim();
       compactions++;
       last = { before: total, after, ms: performance.now() - started, trimmed };
