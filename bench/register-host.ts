@@ -9,8 +9,8 @@
 //   node --expose-gc --import tsx bench/register-host.ts '<json options>'
 //
 // Prints `READY {"httpUrl":…}` (or `FAILED <reason>`) once it serves SIP.
-// On stdin, the line `mem` makes it collect garbage (when --expose-gc is on)
-// and answer `MEM {"rssKb":…,"heapUsedKb":…}`. Stops cleanly on SIGTERM.
+// On stdin, the line `mem` makes it read its RSS, collect garbage (when
+// --expose-gc is on) and answer `MEM {"rssKb":…,"heapUsedKb":…}`. Stops cleanly on SIGTERM.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,8 @@ function reply(line: string): void {
 }
 
 function memoryLine(): string {
+  // The RSS as the host has it, before the collection below (which leaves more resident for a while).
+  const rss = process.memoryUsage.rss();
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc) {
     // Twice: the first pass can leave weakly held objects for the second.
@@ -30,7 +32,7 @@ function memoryLine(): string {
     gc();
   }
   const m = process.memoryUsage();
-  return `MEM ${JSON.stringify({ rssKb: Math.round(m.rss / 1024), heapUsedKb: Math.round(m.heapUsed / 1024), externalKb: Math.round(m.external / 1024), gc: gc !== undefined })}`;
+  return `MEM ${JSON.stringify({ rssKb: Math.round(rss / 1024), rssAfterGcKb: Math.round(m.rss / 1024), heapUsedKb: Math.round(m.heapUsed / 1024), externalKb: Math.round(m.external / 1024), gc: gc !== undefined })}`;
 }
 
 async function main(): Promise<void> {

@@ -196,14 +196,15 @@ async function startSwitchboardTarget(setup: TargetSetup): Promise<RegisterTarge
     pids: () => [pid],
     memory: async () => {
       const line = built ? await memoryFromProbe(pid, built.memFile) : (child.stdin?.write('mem\n'), await nextLine('MEM', 10_000));
-      const m = line.startsWith('MEM ') ? (JSON.parse(line.slice(4)) as { heapUsedKb: number; heapTotalKb?: number; rssAnonKb?: number; rssFileKb?: number; spacesKb?: Record<string, [number, number]> }) : undefined;
+      const m = line.startsWith('MEM ') ? (JSON.parse(line.slice(4)) as { rssKb?: number; heapUsedKb: number; heapTotalKb?: number; rssAnonKb?: number; rssFileKb?: number; rssAfterGcKb?: number; spacesKb?: Record<string, [number, number]> }) : undefined;
       const mib = (kb: number) => `${(kb / 1024).toFixed(1)} MiB`;
       // V8's spaces of more than 1 MiB, committed/used.
       const spaces = Object.entries(m?.spacesKb ?? {}).filter(([, [size]]) => size > 1024).map(([name, [size, used]]) => `${name} ${mib(size)}/${mib(used)}`).join(', ');
       const detail = m?.rssAnonKb !== undefined && m.rssFileKb !== undefined && m.heapTotalKb !== undefined
-        ? `anonymous ${mib(m.rssAnonKb)}, file pages ${mib(m.rssFileKb)}, V8 heap committed ${mib(m.heapTotalKb)}${spaces ? `: ${spaces}` : ''}`
+        ? `anonymous ${mib(m.rssAnonKb)}, file pages ${mib(m.rssFileKb)}${m.rssAfterGcKb !== undefined ? `, RSS ${mib(m.rssAfterGcKb)} after the probe's GC` : ''}; V8 heap committed ${mib(m.heapTotalKb)}${spaces ? `: ${spaces}` : ''}`
         : undefined;
-      return { rssKb: residentNowKb([pid]), ...(m ? { heapUsedKb: m.heapUsedKb } : {}), ...(detail ? { detail } : {}) };
+      // The build's probe reads the RSS before it collects garbage (the host at rest); from source, /proc now.
+      return { rssKb: m?.rssKb ?? residentNowKb([pid]), ...(m ? { heapUsedKb: m.heapUsedKb } : {}), ...(detail ? { detail } : {}) };
     },
     storedBindings: () => countStoredBindings(storageUrl, setup.domain),
     stop,
