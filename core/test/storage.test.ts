@@ -1,5 +1,8 @@
 import t from 'tap';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CoreError } from '../src/errors.ts';
 import {
   loadPluginMigrations,
@@ -196,4 +199,16 @@ t.test('open errors are coded; sqlite::memory: works', async (t) => {
   t.equal(await memory.sites.count(), 0);
   await memory.close();
   await memory.close();
+});
+
+t.test('storage.sqliteCacheKiB: the host connection\'s SQLite page cache (2 MiB unless set)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sqlite-cache-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const cacheSize = async (storage: Storage) => ((await storage.dataSource.query('PRAGMA cache_size')) as Array<{ cache_size: number }>)[0]!.cache_size;
+  const plain = await openStorage(`sqlite:${join(dir, 'a.db')}`);
+  t.equal(await cacheSize(plain), -2048, 'SQLite\'s own default, not better-sqlite3\'s 16 MiB');
+  await plain.close();
+  const set = await openStorage(`sqlite:${join(dir, 'b.db')}`, { sqliteCacheKiB: 512 });
+  t.equal(await cacheSize(set), -512, 'the configured size');
+  await set.close();
 });

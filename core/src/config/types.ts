@@ -34,6 +34,8 @@ export interface SwitchboardConfig {
   storage: {
     /** `sqlite:PATH`, `sqlite::memory:` or `mysql://user:pass@host:port/db`. */
     url: string;
+    /** SQLite only: each connection's page cache (KiB). */
+    sqliteCacheKiB: number;
   };
   sites: SiteConfig[];
   admin: { password?: string };

@@ -170,6 +170,7 @@ export class SwitchboardHost {
       this.#compaction = startIdleCompaction({}, (done) => this.log.info(compactionFields('main', done), 'heap compacted while idle'));
     }
     this.#storage = await openHostStorage(config.storage.url, {
+      sqliteCacheKiB: config.storage.sqliteCacheKiB,
       onRowWriterLost: (reason) => this.log.error({ code: 'CORE_ERR_STORAGE_WRITER_LOST', reason }, 'row writer thread lost; ctx.db.insertRows now writes on the main connection'),
     });
     this.#phaseDone('storage');

@@ -33,11 +33,15 @@ export interface HostStorageOptions {
   log?: Logger;
   /** Told when the row writer thread is lost. */
   onRowWriterLost?: (reason: string) => void;
+  /** storage.sqliteCacheKiB. */
+  sqliteCacheKiB?: number;
 }
 
 export async function openHostStorage(url: string, options: HostStorageOptions = {}): Promise<HostStorage> {
-  const { log, onRowWriterLost } = options;
-  const storage = await openStorage(url, { entities: HOST_ENTITIES, ...(log ? { logger: log } : {}), ...(onRowWriterLost ? { onRowWriterLost } : {}) });
+  const { log, onRowWriterLost, sqliteCacheKiB } = options;
+  const storage = await openStorage(url, {
+    entities: HOST_ENTITIES, ...(log ? { logger: log } : {}), ...(onRowWriterLost ? { onRowWriterLost } : {}), ...(sqliteCacheKiB !== undefined ? { sqliteCacheKiB } : {}),
+  });
   try {
     await ensureHostTables(storage.dataSource);
   } catch (err) {

@@ -54,7 +54,12 @@ export interface OpenStorageOptions {
   entities?: EntitySchema<any>[];
   /** Told when the row writer thread is lost (insertRows then runs on the host's connection). */
   onRowWriterLost?: (reason: string) => void;
+  /** SQLite only: each connection's page cache, KiB (storage.sqliteCacheKiB); default SQLITE_CACHE_KIB. */
+  sqliteCacheKiB?: number;
 }
+
+/** SQLite's own default page cache (better-sqlite3 is built with 16 MiB, which a small host feels). */
+export const SQLITE_CACHE_KIB = 2048;
 
 /**
  * Open the database named by `url`, bring the core schema up to date and hand
@@ -80,7 +85,9 @@ export async function openStorage(url: string, opts: OpenStorageOptions = {}): P
   const sqliteFile = target.kind === 'sqlite' && target.database !== ':memory:' ? target.database : undefined;
   // A second connection writes to the file (the row writer thread): see beginImmediate.
   if (sqliteFile) beginImmediate(dataSource);
-  const rowWriter = new RowWriter({ dataSource, ...(sqliteFile ? { sqliteFile } : {}), ...(opts.onRowWriterLost ? { onThreadLost: opts.onRowWriterLost } : {}) });
+  const rowWriter = new RowWriter({
+    dataSource, cacheKiB: opts.sqliteCacheKiB ?? SQLITE_CACHE_KIB, ...(sqliteFile ? { sqliteFile } : {}), ...(opts.onRowWriterLost ? { onThreadLost: opts.onRowWriterLost } : {}),
+  });
   let closed = false;
   const storage: Storage = {
     dataSource,
@@ -133,7 +140,13 @@ function dataSourceOptions(target: StorageTarget, opts: OpenStorageOptions): Dat
   };
   if (target.kind === 'sqlite') {
     // WAL lets readers (admin API) proceed while a writer (SIP handling) holds the file.
-    return { type: 'better-sqlite3', database: target.database, enableWAL: target.database !== ':memory:', ...common };
+    const cacheKiB = opts.sqliteCacheKiB ?? SQLITE_CACHE_KIB;
+    return {
+      type: 'better-sqlite3', database: target.database, enableWAL: target.database !== ':memory:', ...common,
+      prepareDatabase: (db: { pragma(source: string): unknown }) => {
+        db.pragma(`cache_size = -${Math.floor(cacheKiB)}`);
+      },
+    };
   }
   return {
     type: 'mysql',

@@ -13,6 +13,8 @@ export interface RowWriterThreadData {
   database: string;
   /** How long a write waits for another connection's transaction (SQLite busy timeout), ms. */
   busyTimeoutMs: number;
+  /** The page cache, KiB (storage.sqliteCacheKiB, as the host's own connection). */
+  cacheKiB: number;
 }
 
 export type ToRowWriterThread =
@@ -43,6 +45,7 @@ try {
   // The same settings as the host's own connection (typeorm's better-sqlite3 driver).
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
+  db.pragma(`cache_size = -${Math.floor(data.cacheKiB)}`);
   post({ type: 'ready' });
 } catch (err) {
   post({ type: 'failed', message: (err as Error).message });

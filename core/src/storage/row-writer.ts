@@ -27,6 +27,8 @@ export interface RowWriterOptions {
   dataSource: DataSource;
   /** The SQLite file to write on a thread; undefined: write on `dataSource`. */
   sqliteFile?: string;
+  /** The thread's page cache, KiB (as the host's own connection). */
+  cacheKiB: number;
   /** Told once when the thread is lost and writes move to the host's connection. */
   onThreadLost?: (reason: string) => void;
 }
@@ -99,7 +101,7 @@ export class RowWriter {
   }
 
   async #start(): Promise<Worker | undefined> {
-    const data: RowWriterThreadData = { database: this.#options.sqliteFile!, busyTimeoutMs: BUSY_TIMEOUT_MS };
+    const data: RowWriterThreadData = { database: this.#options.sqliteFile!, busyTimeoutMs: BUSY_TIMEOUT_MS, cacheKiB: this.#options.cacheKiB };
     const worker = moduleWorker(import.meta.url, './row-writer-thread', { workerData: data, name: 'switchboard-row-writer' });
     const ready = await new Promise<true | string>((resolve) => {
       worker.once('error', (err) => resolve(err.message));
