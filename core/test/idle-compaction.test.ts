@@ -140,3 +140,46 @@ t.test('grewEnough: 32 MiB whatever the size; a quarter of a small heap when tha
   t.notOk(grewEnough(8 * MiB, 15 * MiB, o), '7 MiB, most of a small heap but under the floor');
   t.notOk(grewEnough(30 * MiB, 20 * MiB, o), 'shrinking');
 });
+
+const STILL_GIVING = `
+import { startIdleCompaction } from ${JSON.stringify(MODULE)};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const events = [];
+const watch = startIdleCompaction({ intervalMs: 100, idleIntervals: 3, minGrowthBytes: 16 * 1024 * 1024, followUpMs: 1500, afterStart: false }, (done) => events.push(done));
+let keep = [];
+for (let round = 0; round < 30; round++) {
+  for (let i = 0; i < 10000; i++) keep.push({ id: round * 10000 + i, name: 'registration-' + i, path: ['a', 'b'] });
+  await new Promise((r) => setImmediate(r));
+}
+// Quiet: the growth is compacted, and a follow-up is due 1.5 s later.
+await sleep(900);
+const afterGrowth = events.length;
+// Before the follow-up, most of what stayed goes (bindings expiring, say): the follow-up gives much back…
+keep = keep.slice(0, 10000);
+await sleep(1700);
+const afterFollowUp = events.length;
+// …so one more comes 1.5 s after it, which finds little: that ends it.
+await sleep(1700);
+const afterSecond = events.length;
+await sleep(1700);
+watch.stop();
+console.log(JSON.stringify({ afterGrowth, afterFollowUp, afterSecond, end: events.length, events, kept: keep.length }));
+`;
+
+t.test('a follow-up that still gave much back is followed by one more, until one finds little', async (t) => {
+  const script3 = join(dir, 'still-giving.mts');
+  writeFileSync(script3, STILL_GIVING);
+  const r = spawnSync(process.execPath, ['--max-semi-space-size=1', '--import', 'tsx', script3], { encoding: 'utf8', timeout: 60_000 });
+  t.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+    afterGrowth: number; afterFollowUp: number; afterSecond: number; end: number; events: Array<{ before: number; after: number }>; kept: number;
+  };
+  const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+  t.equal(out.afterGrowth, 1, 'the growth compacted once');
+  t.equal(out.afterFollowUp, 2, 'the follow-up ran');
+  t.ok(out.events[1]!.before - out.events[1]!.after >= 1048576, `and gave much back (${mib(out.events[1]!.before)} → ${mib(out.events[1]!.after)})`);
+  t.equal(out.afterSecond, 3, 'so one more ran after it');
+  t.ok(out.events[2]!.before - out.events[2]!.after < 1048576, `which found little (${mib(out.events[2]!.before)} → ${mib(out.events[2]!.after)})`);
+  t.equal(out.end, 3, 'and none after that');
+  t.equal(out.kept, 10000, 'what was kept is still there');
+});

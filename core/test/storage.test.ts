@@ -201,12 +201,12 @@ t.test('open errors are coded; sqlite::memory: works', async (t) => {
   await memory.close();
 });
 
-t.test('storage.sqliteCacheKiB: the host connection\'s SQLite page cache (2 MiB unless set)', async (t) => {
+t.test('storage.sqliteCacheKiB: the host connection\'s SQLite page cache (16 MiB unless set)', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sqlite-cache-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const cacheSize = async (storage: Storage) => ((await storage.dataSource.query('PRAGMA cache_size')) as Array<{ cache_size: number }>)[0]!.cache_size;
   const plain = await openStorage(`sqlite:${join(dir, 'a.db')}`);
-  t.equal(await cacheSize(plain), -2048, 'SQLite\'s own default, not better-sqlite3\'s 16 MiB');
+  t.equal(await cacheSize(plain), -16384, 'better-sqlite3\'s 16 MiB');
   await plain.close();
   const set = await openStorage(`sqlite:${join(dir, 'b.db')}`, { sqliteCacheKiB: 512 });
   t.equal(await cacheSize(set), -512, 'the configured size');
