@@ -2,7 +2,8 @@
 // this host is seen at once (every identity write empties the cache), a
 // change another host made in the shared database is seen once the cached
 // answer is older than DIRECTORY_CACHE_MS, and a read that overlapped a
-// write does not keep what it read.
+// write does not keep what it read; lookups at once share a query, and an
+// entry in use is read again ahead of its expiry.
 import t from 'tap';
 import { createHash } from 'node:crypto';
 import { createTestHost } from '@switchboard/sdk';
@@ -67,6 +68,35 @@ for (const storageUrl of storageUrlsForTests()) {
       peer.sweepExpired();
       t.equal(peer.cachedEntries, 0, 'and the last once it expired');
       t.equal((await peer.findByAddress('cache.test', 'wonder'))?.username, 'alice', 'a swept lookup is read again');
+
+      // Lookups of one user at the same time share one query; a lookup past the entry's refresh age
+      // (half to nine tenths of DIRECTORY_CACHE_MS) is answered from the cache and reads the row
+      // again in the background, so a user in use never misses.
+      let queries = 0;
+      const repository = peerStorage.dataSource.getRepository.bind(peerStorage.dataSource);
+      peerStorage.dataSource.getRepository = ((target: Parameters<typeof repository>[0]) => {
+        queries++;
+        return repository(target);
+      }) as typeof peerStorage.dataSource.getRepository;
+      peer.changed();
+      const together = await Promise.all([1, 2, 3, 4, 5].map(() => peer.digestCredentials('cache.test', 'alice')));
+      t.equal(queries, 1, 'five lookups at once, one query');
+      t.same(new Set(together.map((c) => c?.ha1Md5)), new Set([md5('alice', 'cache.test', 'alice-pass-3')]), 'all five answered');
+      clock += DIRECTORY_CACHE_MS * 0.45;
+      await peer.digestCredentials('cache.test', 'alice');
+      t.equal(queries, 1, 'before its refresh age the entry is answered with no query');
+      t.equal((await admin(th, 'POST', `${users}/alice/password`, { password: 'alice-pass-4' })).status, 204);
+      clock += DIRECTORY_CACHE_MS * 0.45;
+      t.equal((await peer.digestCredentials('cache.test', 'alice'))?.ha1Md5, md5('alice', 'cache.test', 'alice-pass-3'), 'past it, still answered from the cache at once');
+      t.equal(queries, 2, 'and read again in the background');
+      let refreshed: string | undefined;
+      for (let i = 0; i < 100 && refreshed !== md5('alice', 'cache.test', 'alice-pass-4'); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        refreshed = (await peer.digestCredentials('cache.test', 'alice'))?.ha1Md5;
+      }
+      t.equal(refreshed, md5('alice', 'cache.test', 'alice-pass-4'), 'the row read in the background replaces it, before the old one expired');
+      t.equal(queries, 2, 'one background read, however many lookups came while it ran');
+      peerStorage.dataSource.getRepository = repository;
 
       // A lookup that overlapped a write is not stored: the next one reads the database.
       const inFlight = peer.findUser('cache.test', 'bob');

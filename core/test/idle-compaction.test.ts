@@ -3,7 +3,7 @@
 // pages back, and once more when what was in flight has died; it does not
 // while the thread is busy, nor again while the heap does not grow; gc stays hidden from the host's code. Each case runs in
 // a child process of its own, without --expose-gc, as a host runs.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,16 +57,21 @@ console.log(JSON.stringify({ start, peak, quiet, duringBusy, afterIdle, followUp
 
 const dir = mkdtempSync(join(tmpdir(), 'idle-compaction-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const script = join(dir, 'child.mts');
-writeFileSync(script, CHILD);
+
+/** Runs `source` as a module in a child process of its own (node `args` first) and hands back the JSON of its last line. */
+function runChild<T>(t: Test, name: string, source: string, args: string[] = []): T {
+  const script = join(dir, name);
+  writeFileSync(script, source);
+  const r = spawnSync(process.execPath, [...args, '--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+  t.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as T;
+}
 
 t.test('a thread that grew and went quiet compacts once, never while busy', async (t) => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
-  t.equal(r.status, 0, r.stderr);
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+  const out = runChild<{
     start: number; peak: number; quiet: number; duringBusy: number; afterIdle: number; followUp: number; again: number;
     events: Array<{ before: number; after: number; ms: number }>; stats: { compactions: number; lastBefore?: number; lastAfter?: number }; kept: number; gcHidden: boolean;
-  };
+  }>(t, 'child.mts', CHILD);
   const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
   t.ok(out.peak - out.start > 16 * 1048576, `the burst grew the heap (${mib(out.start)} → ${mib(out.peak)})`);
   t.equal(out.duringBusy, 0, 'no compaction while the event loop is busy');
@@ -109,15 +114,11 @@ console.log(JSON.stringify({ start, grown, afterStart, afterGrowth, again: event
 `;
 
 t.test('a small heap: compacted once after start-up, and after growing by a quarter; freed C memory goes back each time', async (t) => {
-  const script2 = join(dir, 'small-host.mts');
-  writeFileSync(script2, SMALL_HOST);
   // A young generation kept small, as runtime.youngGeneration = "small" does, so the growth is what stays.
-  const r = spawnSync(process.execPath, ['--max-semi-space-size=1', '--import', 'tsx', script2], { encoding: 'utf8', timeout: 60_000 });
-  t.equal(r.status, 0, r.stderr);
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+  const out = runChild<{
     start: number; grown: number; afterStart: number; afterGrowth: number; again: number;
     events: Array<{ before: number; after: number; ms: number; trimmed?: boolean }>; stats: { compactions: number; lastTrimmed?: boolean }; kept: number;
-  };
+  }>(t, 'small-host.mts', SMALL_HOST, ['--max-semi-space-size=1']);
   const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
   t.equal(out.afterStart, 1, 'one compaction at the first quiet stretch after start-up');
   t.ok(out.grown - out.events[0]!.after >= 8 * 1048576 && out.grown - out.events[0]!.after < 32 * 1048576,
@@ -167,13 +168,9 @@ console.log(JSON.stringify({ afterGrowth, afterFollowUp, afterSecond, end: event
 `;
 
 t.test('a follow-up that still gave much back is followed by one more, until one finds little', async (t) => {
-  const script3 = join(dir, 'still-giving.mts');
-  writeFileSync(script3, STILL_GIVING);
-  const r = spawnSync(process.execPath, ['--max-semi-space-size=1', '--import', 'tsx', script3], { encoding: 'utf8', timeout: 60_000 });
-  t.equal(r.status, 0, r.stderr);
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+  const out = runChild<{
     afterGrowth: number; afterFollowUp: number; afterSecond: number; end: number; events: Array<{ before: number; after: number }>; kept: number;
-  };
+  }>(t, 'still-giving.mts', STILL_GIVING, ['--max-semi-space-size=1']);
   const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
   t.equal(out.afterGrowth, 1, 'the growth compacted once');
   t.equal(out.afterFollowUp, 2, 'the follow-up ran');

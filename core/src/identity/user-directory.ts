@@ -43,13 +43,27 @@ export const DIRECTORY_CACHE_MS = 30_000;
 const DIRECTORY_CACHE_ENTRIES = 100_000;
 
 interface CacheEntry {
+  /** When the load that read it started. */
   at: number;
+  /** From then on a lookup that finds it starts reading it again in the background (see #cached). */
+  refreshAt: number;
   row: UserRecord | undefined;
+}
+
+/**
+ * The share of DIRECTORY_CACHE_MS after which a used entry is read again
+ * ahead of its expiry: between half and nine tenths, drawn per entry, so
+ * entries loaded together (a REGISTER storm) are not read again together.
+ */
+function refreshAge(): number {
+  return DIRECTORY_CACHE_MS * (0.5 + Math.random() * 0.4);
 }
 
 export class UserDirectory {
   readonly #ds: DataSource;
   readonly #cache = new Map<string, CacheEntry>();
+  /** Loads under way, by key: lookups of one key at the same time share one query. */
+  readonly #loading = new Map<string, Promise<UserRecord | undefined>>();
   /** Bumped by every write, so a read that overlapped one does not store what it read. */
   #generation = 0;
   #now: () => number;
@@ -64,6 +78,8 @@ export class UserDirectory {
   changed(): void {
     this.#generation++;
     this.#cache.clear();
+    // A load that started before the write may hold what it replaced: later lookups start their own.
+    this.#loading.clear();
   }
 
   /** Lookups held in the cache now (fresh or not yet swept). */
@@ -193,20 +209,43 @@ export class UserDirectory {
   /**
    * The row for `key`, from the cache when fresh. Rows are never handed out:
    * callers get new objects built from them, so nobody can change a cached row.
+   *
+   * A fresh entry past its refresh age is answered from the cache and read
+   * again in the background, so the users a server keeps seeing (phones
+   * re-registering) never miss: without it the entries a REGISTER storm
+   * loaded all expired together 30 s later, and thousands of queries at once
+   * held up the SIP answers behind them (the engine's pending-request bound
+   * then answered 503).
    */
   async #cached(key: string, load: () => Promise<UserRecord | undefined>): Promise<UserRecord | undefined> {
     const now = this.#now();
     const hit = this.#cache.get(key);
-    if (hit && now - hit.at < DIRECTORY_CACHE_MS) return hit.row;
-    const generation = this.#generation;
-    const row = await load();
-    if (generation === this.#generation) {
-      this.#cache.delete(key);
-      if (this.#cache.size >= DIRECTORY_CACHE_ENTRIES) this.#cache.delete(this.#cache.keys().next().value!);
-      this.#cache.set(key, { at: now, row });
-      this.#armSweep();
+    if (hit && now - hit.at < DIRECTORY_CACHE_MS) {
+      if (now >= hit.refreshAt) this.#load(key, load).catch(() => undefined);
+      return hit.row;
     }
-    return row;
+    return this.#load(key, load);
+  }
+
+  /** One load of `key` at a time; what it read is kept unless a write overlapped it. */
+  #load(key: string, load: () => Promise<UserRecord | undefined>): Promise<UserRecord | undefined> {
+    const under = this.#loading.get(key);
+    if (under) return under;
+    const generation = this.#generation;
+    const at = this.#now();
+    const loading = load().then((row) => {
+      if (generation === this.#generation) {
+        this.#cache.delete(key);
+        if (this.#cache.size >= DIRECTORY_CACHE_ENTRIES) this.#cache.delete(this.#cache.keys().next().value!);
+        this.#cache.set(key, { at, refreshAt: at + refreshAge(), row });
+        this.#armSweep();
+      }
+      return row;
+    }).finally(() => {
+      if (this.#loading.get(key) === loading) this.#loading.delete(key);
+    });
+    this.#loading.set(key, loading);
+    return loading;
   }
 
   async view(siteDomain: string, username: string): Promise<UserView | undefined> {
