@@ -8,7 +8,7 @@ import t from 'tap';
 import { createHash } from 'node:crypto';
 import { createTestHost } from '@switchboard/sdk';
 import { openStorage, storageUrlsForTests, withTestDatabase } from '../core/src/storage/index.ts';
-import { IDENTITY_ENTITIES, UserDirectory } from '../core/src/identity/index.ts';
+import { IDENTITY_ENTITIES, UserDirectory, UserEntity } from '../core/src/identity/index.ts';
 import { DIRECTORY_CACHE_MS } from '../core/src/identity/user-directory.ts';
 import { admin } from './identity-helpers.ts';
 
@@ -49,6 +49,14 @@ for (const storageUrl of storageUrlsForTests()) {
       t.teardown(() => peerStorage.close());
       const peer = new UserDirectory(peerStorage, { now: () => clock });
       t.equal((await peer.digestCredentials('cache.test', 'alice'))?.ha1Md5, md5('alice', 'cache.test', 'alice-pass-2'));
+      // record() reads one prepared statement and hydrates it with typeorm's driver: the same row as the query builder's.
+      const built = await peerStorage.dataSource.getRepository(UserEntity).createQueryBuilder('u').innerJoin('Site', 's', 's.id = u.siteId')
+        .where('s.domain = :domain', { domain: 'cache.test' }).andWhere('u.username = :name', { name: 'alice' }).getOne();
+      const raw = await peer.record('Cache.TEST', 'Alice');
+      t.same(raw, built, 'record() gives what typeorm\'s query builder gives, field for field');
+      t.ok(raw && typeof raw.enabled === 'boolean' && Array.isArray(raw.aliases) && raw.createdAt instanceof Date, 'booleans, JSON and dates hydrated');
+      t.equal(raw?.createdAt.getTime(), built?.createdAt.getTime(), 'the same instant');
+      t.equal(await peer.record('cache.test', 'nobody'), undefined, 'no row, undefined');
       t.equal((await admin(th, 'POST', `${users}/alice/password`, { password: 'alice-pass-3' })).status, 204);
       clock += DIRECTORY_CACHE_MS - 1;
       t.equal((await peer.digestCredentials('cache.test', 'alice'))?.ha1Md5, md5('alice', 'cache.test', 'alice-pass-2'), 'the other host answers from its cache');
@@ -73,11 +81,11 @@ for (const storageUrl of storageUrlsForTests()) {
       // (half to nine tenths of DIRECTORY_CACHE_MS) is answered from the cache and reads the row
       // again in the background, so a user in use never misses.
       let queries = 0;
-      const repository = peerStorage.dataSource.getRepository.bind(peerStorage.dataSource);
-      peerStorage.dataSource.getRepository = ((target: Parameters<typeof repository>[0]) => {
+      const query = peerStorage.dataSource.query.bind(peerStorage.dataSource);
+      peerStorage.dataSource.query = ((sql: string, parameters?: unknown[]) => {
         queries++;
-        return repository(target);
-      }) as typeof peerStorage.dataSource.getRepository;
+        return query(sql, parameters);
+      }) as typeof peerStorage.dataSource.query;
       peer.changed();
       const together = await Promise.all([1, 2, 3, 4, 5].map(() => peer.digestCredentials('cache.test', 'alice')));
       t.equal(queries, 1, 'five lookups at once, one query');
@@ -96,7 +104,7 @@ for (const storageUrl of storageUrlsForTests()) {
       }
       t.equal(refreshed, md5('alice', 'cache.test', 'alice-pass-4'), 'the row read in the background replaces it, before the old one expired');
       t.equal(queries, 2, 'one background read, however many lookups came while it ran');
-      peerStorage.dataSource.getRepository = repository;
+      peerStorage.dataSource.query = query;
 
       // A lookup that overlapped a write is not stored: the next one reads the database.
       const inFlight = peer.findUser('cache.test', 'bob');
