@@ -57,6 +57,7 @@ for (const storageUrl of storageUrlsForTests()) {
       t.ok(raw && typeof raw.enabled === 'boolean' && Array.isArray(raw.aliases) && raw.createdAt instanceof Date, 'booleans, JSON and dates hydrated');
       t.equal(raw?.createdAt.getTime(), built?.createdAt.getTime(), 'the same instant');
       t.equal(await peer.record('cache.test', 'nobody'), undefined, 'no row, undefined');
+      t.same(await peer.findByAddress('cache.test', 'wonder'), await peer.findUser('cache.test', 'alice'), 'by address (its own query, through user_addresses) the same user as by name');
       t.equal((await admin(th, 'POST', `${users}/alice/password`, { password: 'alice-pass-3' })).status, 204);
       clock += DIRECTORY_CACHE_MS - 1;
       t.equal((await peer.digestCredentials('cache.test', 'alice'))?.ha1Md5, md5('alice', 'cache.test', 'alice-pass-2'), 'the other host answers from its cache');

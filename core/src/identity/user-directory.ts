@@ -59,19 +59,34 @@ function refreshAge(): number {
   return DIRECTORY_CACHE_MS * (0.5 + Math.random() * 0.4);
 }
 
+/** A lookup's SQL, and the hydration of its rows into UserRecords. */
+interface UserQuery {
+  sql: string;
+  hydrate: (raw: Record<string, unknown>) => UserRecord;
+}
+
 /**
- * The SQL of UserDirectory.record for this database, from the entities'
- * metadata (table and column names, quoting), and the hydration of its row
- * into a UserRecord by typeorm's driver (booleans, JSON columns, dates).
+ * The directory's lookups on the SIP path as plain SQL for this database,
+ * from the entities' metadata (table and column names, quoting), their rows
+ * hydrated by typeorm's driver (booleans, JSON columns, dates) as its query
+ * builder would: users of one site (its domain the first parameter) by
+ * username (`{ byName: true }`), or by `addresses` address keys in
+ * user_addresses (joined on its primary key, site and address).
  */
-function userByNameQuery(ds: DataSource): { sql: string; hydrate: (raw: Record<string, unknown>) => UserRecord } {
+function userQuery(ds: DataSource, by: { byName: true } | { addresses: number }): UserQuery {
   const users = ds.getMetadata(UserEntity);
   const sites = ds.getMetadata(SiteEntity);
+  const addresses = ds.getMetadata(UserAddressEntity);
   const q = (name: string) => ds.driver.escape(name);
   const column = (meta: typeof users, property: string) => q(meta.findColumnWithPropertyName(property)!.databaseName);
   const selected = users.columns.map((c) => `u.${q(c.databaseName)} AS ${q(c.databaseName)}`).join(', ');
-  const sql = `SELECT ${selected} FROM ${q(users.tableName)} u INNER JOIN ${q(sites.tableName)} s ON s.${column(sites, 'id')} = u.${column(users, 'siteId')}`
-    + ` WHERE s.${column(sites, 'domain')} = ? AND u.${column(users, 'username')} = ?`;
+  let sql = `SELECT ${selected} FROM ${q(users.tableName)} u INNER JOIN ${q(sites.tableName)} s ON s.${column(sites, 'id')} = u.${column(users, 'siteId')}`;
+  if ('byName' in by) {
+    sql += ` WHERE s.${column(sites, 'domain')} = ? AND u.${column(users, 'username')} = ?`;
+  } else {
+    sql += ` INNER JOIN ${q(addresses.tableName)} a ON a.${column(addresses, 'userId')} = u.${column(users, 'id')} AND a.${column(addresses, 'siteId')} = u.${column(users, 'siteId')}`
+      + ` WHERE s.${column(sites, 'domain')} = ? AND a.${column(addresses, 'address')} IN (${Array.from({ length: by.addresses }, () => '?').join(', ')})`;
+  }
   const hydrate = (raw: Record<string, unknown>): UserRecord => {
     const record: Record<string, unknown> = {};
     for (const c of users.columns) record[c.propertyName] = ds.driver.prepareHydratedValue(raw[c.databaseName], c);
@@ -152,12 +167,9 @@ export class UserDirectory {
 
   async #byAddress(siteDomain: string, userPart: string): Promise<UserRecord | undefined> {
     const keys = addressKeys(userPart);
-    const rows = await this.#users(siteDomain)
-      // a.siteId in the join lets the database find the address by its primary key (site, address);
-      // without it SQLite walked every user of the site (1.6 ms per lookup at 5,100 users).
-      .innerJoin('UserAddress', 'a', 'a.userId = u.id AND a.siteId = u.siteId')
-      .andWhere('a.address IN (:...keys)', { keys })
-      .getMany();
+    // a.siteId in the join lets the database find the address by its primary key (site, address);
+    // without it SQLite walked every user of the site (1.6 ms per lookup at 5,100 users).
+    const rows = await this.#query({ addresses: keys.length }, [siteDomain.toLowerCase(), ...keys]);
     // Both a name and a phone key can hit (two users); the name form is the more specific.
     for (const key of keys) {
       const row = rows.find((r) => r.username === key || r.aliases.includes(key) || r.phone === key);
@@ -219,18 +231,25 @@ export class UserDirectory {
   /** The stored row, credentials included; core-internal. */
   /**
    * One user's row by username. On the SIP path (every cache miss of a
-   * REGISTER storm) this is one prepared statement whose row typeorm's driver
-   * hydrates column by column, as its query builder would: building the
-   * query through the builder cost about half a millisecond of the main
-   * thread per lookup, and 5,000 phones coming back at once missed together.
+   * REGISTER storm) this and #byAddress are plain SQL (userQuery): building
+   * the query through typeorm's query builder cost about half a millisecond
+   * of the main thread per lookup, and 5,000 phones coming back at once
+   * missed together.
    */
   async record(siteDomain: string, username: string): Promise<UserRecord | undefined> {
-    const byName = (this.#byNameQuery ??= userByNameQuery(this.#ds));
-    const rows = (await this.#ds.query(byName.sql, [siteDomain.toLowerCase(), normaliseName(username)])) as Array<Record<string, unknown>>;
-    return rows[0] ? byName.hydrate(rows[0]) : undefined;
+    const rows = await this.#query({ byName: true }, [siteDomain.toLowerCase(), normaliseName(username)]);
+    return rows[0];
   }
 
-  #byNameQuery?: { sql: string; hydrate: (raw: Record<string, unknown>) => UserRecord };
+  readonly #queries = new Map<string, UserQuery>();
+
+  async #query(by: { byName: true } | { addresses: number }, parameters: string[]): Promise<UserRecord[]> {
+    const key = 'byName' in by ? 'name' : `addresses ${by.addresses}`;
+    let query = this.#queries.get(key);
+    if (!query) this.#queries.set(key, (query = userQuery(this.#ds, by)));
+    const rows = (await this.#ds.query(query.sql, parameters)) as Array<Record<string, unknown>>;
+    return rows.map(query.hydrate);
+  }
 
   #cachedRecord(siteDomain: string, username: string): Promise<UserRecord | undefined> {
     const site = siteDomain.toLowerCase();
