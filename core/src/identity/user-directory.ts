@@ -228,13 +228,12 @@ export class UserDirectory {
     return toDirectoryUser(row, siteDomain);
   }
 
-  /** The stored row, credentials included; core-internal. */
   /**
-   * One user's row by username. On the SIP path (every cache miss of a
-   * REGISTER storm) this and #byAddress are plain SQL (userQuery): building
-   * the query through typeorm's query builder cost about half a millisecond
-   * of the main thread per lookup, and 5,000 phones coming back at once
-   * missed together.
+   * The stored row by username, credentials included; core-internal. On the
+   * SIP path (every cache miss of a REGISTER storm) this and #byAddress are
+   * plain SQL (userQuery): building the query through typeorm's query
+   * builder cost about half a millisecond of the main thread per lookup, and
+   * 5,000 phones coming back at once missed together.
    */
   async record(siteDomain: string, username: string): Promise<UserRecord | undefined> {
     const rows = await this.#query({ byName: true }, [siteDomain.toLowerCase(), normaliseName(username)]);
