@@ -118,7 +118,7 @@ const ROWS_PER_STATEMENT = 50;
  */
 async function upsertRows(m: EntityManager, rows: BindingRow[]): Promise<void> {
   const mysql = m.connection.options.type === 'mysql' || m.connection.options.type === 'mariadb';
-  const q = (name: string) => (mysql ? `\`${name}\`` : `"${name}"`);
+  const q = (name: string) => m.connection.driver.escape(name);
   const tuple = `(${COLUMNS.map(() => '?').join(', ')})`;
   const update = mysql
     ? `ON DUPLICATE KEY UPDATE ${COLUMNS.slice(1).map((c) => `${q(c)} = VALUES(${q(c)})`).join(', ')}`
