@@ -10,8 +10,18 @@
  * in it; Node has no call for it, hence this module. Called by the host after
  * it compacts its V8 heap while idle (core/src/threads/idle-compaction.ts).
  *
- * Where the C library is not glibc there is nothing to call: trim() answers
- * false and available() says so.
+ * malloc_trim leaves one thing alone: the top of an arena that belongs to
+ * another thread than the main one (V8's compiler and GC helpers, libuv's
+ * pool, the SIP engine thread). glibc gives such a top back only when a free
+ * leaves it larger than the trim threshold, and that threshold follows the
+ * largest block freed so far (twice the mmap threshold, which itself rises
+ * to every large block freed). fixThresholds(bytes) sets both to one fixed
+ * value, as MALLOC_TRIM_THRESHOLD_ and MALLOC_MMAP_THRESHOLD_ would at
+ * start-up: blocks that large are mapped and unmapped on their own, and a
+ * thread's arena gives back its top as soon as it exceeds that much.
+ *
+ * Where the C library is not glibc there is nothing to call: trim() and
+ * fixThresholds() answer false and available() says so.
  */
 #include <node_api.h>
 #if defined(__GLIBC__)
@@ -34,6 +44,25 @@ static napi_value trim(napi_env env, napi_callback_info info) {
 #endif
 }
 
+/* fixThresholds(bytes): true when glibc took both thresholds. */
+static napi_value fix_thresholds(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int64_t bytes = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 1 || napi_get_value_int64(env, argv[0], &bytes) != napi_ok || bytes < 4096 || bytes > (int64_t)32 << 20) {
+    napi_throw_range_error(env, NULL, "fixThresholds(bytes): bytes is an integer from 4096 to 33554432 (32 MiB, glibc's largest mmap threshold)");
+    return NULL;
+  }
+#if defined(__GLIBC__)
+  int trim_ok = mallopt(M_TRIM_THRESHOLD, (int)bytes);
+  int mmap_ok = mallopt(M_MMAP_THRESHOLD, (int)bytes);
+  return boolean_value(env, trim_ok == 1 && mmap_ok == 1);
+#else
+  return boolean_value(env, 0);
+#endif
+}
+
 /* available(): whether trim() can do anything on this C library. */
 static napi_value available(napi_env env, napi_callback_info info) {
   (void)info;
@@ -47,6 +76,7 @@ static napi_value available(napi_env env, napi_callback_info info) {
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
     { "trim", NULL, trim, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "fixThresholds", NULL, fix_thresholds, NULL, NULL, NULL, napi_enumerable, NULL },
     { "available", NULL, available, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

@@ -159,3 +159,13 @@ t.test('unreadable or malformed file is a problem, not a crash', async (t) => {
   err = problemsOf(() => loadConfig({ file, env: {} }));
   t.match(err.problems[0]!.found, /line 2 column 25/);
 });
+
+t.test('runtime.mallocThresholdKiB: 128 unless set, 0 or 4 to 32768', async (t) => {
+  t.equal(loadConfig({ env: {} }).runtime.mallocThresholdKiB, 128);
+  t.equal(loadConfig({ env: {}, overrides: { runtime: { mallocThresholdKiB: 0 } } }).runtime.mallocThresholdKiB, 0);
+  t.equal(loadConfig({ env: { SWITCHBOARD_RUNTIME__MALLOC_THRESHOLD_KI_B: '256' } }).runtime.mallocThresholdKiB, 256);
+  for (const bad of [2, 40_000, -1, 'a lot']) {
+    const err = problemsOf(() => loadConfig({ env: {}, overrides: { runtime: { mallocThresholdKiB: bad } } }));
+    t.ok(err.problems.some((p) => p.path === '/runtime/mallocThresholdKiB'), `${JSON.stringify(bad)} is refused at /runtime/mallocThresholdKiB: ${err.message}`);
+  }
+});

@@ -50,3 +50,57 @@ t.test('freed C memory between live blocks goes back to the system', async (t) =
   t.ok(out.freed - out.after > 40 * 1024, `anonymous RSS fell by more than 40 MiB (${(out.freed / 1024).toFixed(1)} → ${(out.after / 1024).toFixed(1)} MiB)`);
   t.same([out.kept, out.intact], [64, true], 'the blocks still in use are intact');
 });
+
+// A worker thread's arena: scrypt's 16 MiB block, mapped and freed, makes
+// glibc raise its thresholds (mmap 16 MiB, trim 32 MiB), so the next
+// scrypt's 12 MiB block comes from the thread's arena and, freed, stays there
+// as its top, which malloc_trim does not reach. With the thresholds fixed
+// first, that block is mapped on its own too and goes back when freed. (The
+// host's scrypt thread for HTTP sign-in does just this.)
+const THREAD_CHILD = `
+import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { fixMallocThresholds, mallocTrim } from ${JSON.stringify(MODULE)};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const anonKb = () => Number(/^RssAnon:\\s+(\\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
+const fixed = process.argv[2] === 'fixed' ? fixMallocThresholds(128 * 1024) : undefined;
+const worker = new Worker(\`
+  const { parentPort } = require('node:worker_threads');
+  const { scryptSync } = require('node:crypto');
+  // scrypt's block (128 * r * N bytes) is one malloc and free of OpenSSL's, done before scryptSync returns.
+  scryptSync('password', 'salt', 32, { N: 16384, r: 8, p: 1 });
+  scryptSync('password', 'salt', 32, { N: 16384, r: 6, p: 1 });
+  parentPort.postMessage('done');
+  parentPort.on('message', () => process.exit(0));
+\`, { eval: true });
+await new Promise((r) => worker.once('message', r));
+const before = anonKb();
+mallocTrim();
+await sleep(100);
+const after = anonKb();
+worker.postMessage('stop');
+console.log(JSON.stringify({ fixed, before, after }));
+`;
+
+t.test('fixed thresholds: a worker thread\'s freed blocks leave its arena', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'malloc-thresholds-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const script = join(dir, 'child.mts');
+  writeFileSync(script, THREAD_CHILD);
+  const run = (mode: string): { fixed?: boolean; before: number; after: number } => {
+    const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', script, mode], { encoding: 'utf8', timeout: 60_000 });
+    t.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!);
+  };
+  const dynamic = run('dynamic');
+  const fixed = run('fixed');
+  t.equal(fixed.fixed, true, 'glibc took both thresholds');
+  t.ok(dynamic.after - fixed.after > 8 * 1024,
+    `with the thresholds fixed, the 12 MiB block left when it was freed: at least 8 MiB less resident after malloc_trim (glibc's own thresholds: ${(dynamic.after / 1024).toFixed(1)} MiB, fixed: ${(fixed.after / 1024).toFixed(1)} MiB)`);
+});
+
+t.test('fixThresholds refuses what glibc cannot take', async (t) => {
+  const { fixMallocThresholds } = await import('../src/threads/malloc-trim.ts');
+  t.throws(() => fixMallocThresholds(1024), /4096 to 33554432/, 'under a page');
+  t.throws(() => fixMallocThresholds(64 * 1024 * 1024), /4096 to 33554432/, 'over 32 MiB');
+});

@@ -57,7 +57,7 @@ export interface SwitchboardConfig {
     signIn: { maxFailures: number; maxFailuresPerAddress: number; windowSeconds: number; lockoutSeconds: number };
   };
   /** How the host's JavaScript threads use memory (see core/src/threads/young-generation.ts). */
-  runtime: { youngGeneration: 'grow' | 'small'; compactWhenIdle: boolean };
+  runtime: { youngGeneration: 'grow' | 'small'; compactWhenIdle: boolean; mallocThresholdKiB: number };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
 }
 

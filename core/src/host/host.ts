@@ -4,6 +4,7 @@
  */
 import { compactionFields, startIdleCompaction, type IdleCompaction } from '../threads/idle-compaction.ts';
 import type { EngineThreadMemory } from '../sip-engine/engine-thread-main.ts';
+import { fixMallocThresholds } from '../threads/malloc-trim.ts';
 import { applyYoungGeneration } from '../threads/young-generation.ts';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -164,6 +165,13 @@ export class SwitchboardHost {
   async #boot(options: HostOptions): Promise<void> {
     const { config } = this;
     this.#phaseStart = performance.now();
+    // Before the threads start, so their malloc arenas give their tops back.
+    const mallocKiB = config.runtime.mallocThresholdKiB;
+    if (mallocKiB > 0) {
+      const fixed = fixMallocThresholds(mallocKiB * 1024);
+      if (fixed === false) this.log.warn({ mallocThresholdKiB: mallocKiB }, 'glibc refused runtime.mallocThresholdKiB; its own thresholds stay');
+      else if (fixed) this.log.debug({ mallocThresholdKiB: mallocKiB }, 'malloc trim and mmap thresholds fixed');
+    }
     // Before the threads start: they take the process's V8 flags when they do.
     if (applyYoungGeneration(config.runtime.youngGeneration)) this.log.debug('young generation kept small (runtime.youngGeneration = "small")');
     if (config.runtime.compactWhenIdle) {
