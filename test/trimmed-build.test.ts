@@ -61,6 +61,15 @@ t.test('branch build: only the profile plugins, boots with its own start command
   t.equal((JSON.parse(await readFile(join(out, 'core', 'package.json'), 'utf8')) as { scripts?: unknown }).scripts, undefined, 'core\'s install script (which builds core/native) is not');
   const trimCheck = spawnSync(process.execPath, ['--input-type=module', '-e', "import('./core/dist/threads/malloc-trim.js').then((m) => console.log(m.mallocTrimAvailable()))"], { cwd: out, encoding: 'utf8' });
   t.equal(trimCheck.stdout.trim(), 'true', `the build's core finds it (${trimCheck.stderr.trim()})`);
+  // The start-up bundle: one-byte text, Latin-1 at most (V8 holds its whole source), without typeorm's drivers for
+  // databases storage.url cannot name; in their place a class that says so.
+  const bundle = await readFile(join(out, 'core', 'dist', 'bundle', 'main-cjs.cjs'), 'utf8');
+  t.notOk(/[^\x00-\xff]/.test(bundle), 'no character of the bundle needs two bytes');
+  for (const absent of ['PostgresQueryRunner', 'OracleQueryRunner', 'SqlServerQueryRunner', 'MongoQueryRunner', 'SpannerQueryRunner']) {
+    t.notOk(bundle.includes(absent), `${absent} is not in the bundle`);
+  }
+  t.ok(bundle.includes("typeorm's postgres driver is not in Switchboard's bundle: storage.url takes sqlite: or mysql:"), 'the postgres driver is a class that says what to use');
+  t.ok(bundle.includes('BetterSqlite3QueryRunner') && bundle.includes('MysqlQueryRunner'), 'the better-sqlite3 and mysql drivers are in');
   const pkg = JSON.parse(await readFile(join(out, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   t.same(Object.keys(pkg.scripts).sort(), ['setup', 'start']);
   t.match(await readFile(join(out, 'README.md'), 'utf8'), /npm run setup[\s\S]*npm start/);

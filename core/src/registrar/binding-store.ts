@@ -9,6 +9,7 @@
  */
 import { EntitySchema, LessThan, Table, TableIndex, type DataSource, type EntityManager, type Repository } from 'typeorm';
 import { WriteQueue } from '../identity/write-queue.ts';
+import { ownCopy } from '../sip-engine/own-string.ts';
 
 export interface Binding {
   id: string;
@@ -130,6 +131,30 @@ async function upsertRows(m: EntityManager, rows: BindingRow[]): Promise<void> {
   }
 }
 
+/** At most this many distinct shared values are remembered; past it the table starts again. */
+const SHARED_VALUES_MAX = 4096;
+/** The path of every binding registered without one. */
+const NO_PATH: string[] = Object.freeze([]) as unknown as string[];
+
+/**
+ * One string for each value many bindings hold alike (site, User-Agent,
+ * transport, source address): 5,000 phones of one model behind one NAT keep
+ * one copy of each instead of 5,000, and none of them a piece of the
+ * REGISTER it came from.
+ */
+class SharedValues {
+  readonly #values = new Map<string, string>();
+
+  get(s: string): string {
+    const known = this.#values.get(s);
+    if (known !== undefined) return known;
+    if (this.#values.size >= SHARED_VALUES_MAX) this.#values.clear();
+    const own = ownCopy(s);
+    this.#values.set(own, own);
+    return own;
+  }
+}
+
 const fromRow = (r: BindingRow): Binding => ({
   id: r.id, site: r.site, aor: r.aor, contact: r.contact, key: r.contactKey, q: Number(r.q), expiresAt: Number(r.expiresAt),
   callId: r.callId, cseq: r.cseq, userAgent: r.userAgent, transport: r.transport, sourceAddress: r.sourceAddress,
@@ -140,6 +165,7 @@ const fromRow = (r: BindingRow): Binding => ({
 export class BindingStore {
   readonly #repo: Repository<BindingRow>;
   readonly #byAor = new Map<string, Binding[]>();
+  readonly #shared = new SharedValues();
   /** SQLite shares one connection: overlapping transactions must not nest. */
   readonly #writes = new WriteQueue();
   #sweeper?: NodeJS.Timeout;
@@ -231,7 +257,7 @@ export class BindingStore {
     const key = BindingStore.aorKey(site, aor);
     const gone = new Set(removals.map((b) => b.id));
     const list = (this.#byAor.get(key) ?? []).filter((b) => !gone.has(b.id) && !upserts.some((u) => u.id === b.id));
-    list.push(...upserts);
+    for (const b of upserts) list.push(this.#kept(b));
     if (list.length) this.#byAor.set(key, list);
     else this.#byAor.delete(key);
   }
@@ -251,10 +277,21 @@ export class BindingStore {
     for (const b of expired) this.onExpire?.(b);
   }
 
+  /** The binding as kept in memory: shared values shared, an empty path the one empty path. */
+  #kept(b: Binding): Binding {
+    const v = this.#shared;
+    b.site = v.get(b.site);
+    b.userAgent = v.get(b.userAgent);
+    b.transport = v.get(b.transport);
+    b.sourceAddress = v.get(b.sourceAddress);
+    if (b.path.length === 0) b.path = NO_PATH;
+    return b;
+  }
+
   #put(b: Binding): void {
     const key = BindingStore.aorKey(b.site, b.aor);
     const list = this.#byAor.get(key) ?? [];
-    list.push(b);
+    list.push(this.#kept(b));
     this.#byAor.set(key, list);
   }
 }
