@@ -277,7 +277,7 @@ export class BindingStore {
     for (const b of expired) this.onExpire?.(b);
   }
 
-  /** The binding as kept in memory: shared values shared, an empty path the one empty path. */
+  /** The binding as kept in memory (changed in place): shared values shared, an empty path the one frozen empty path. */
   #kept(b: Binding): Binding {
     const v = this.#shared;
     b.site = v.get(b.site);

@@ -8,8 +8,8 @@
  * top of another thread's arena, which glibc gives back only past a
  * threshold that otherwise rises to twice the largest block ever freed (the
  * REGISTER benchmark's host held 15 MiB of free arena tops in four threads).
- * Without the module (not built, or not glibc) the
- * calls answer undefined and nothing else changes.
+ * Without the module (not built, or not glibc) the calls answer undefined
+ * and nothing else changes.
  */
 import { createRequire } from 'node:module';
 
