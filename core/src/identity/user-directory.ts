@@ -100,6 +100,8 @@ export class UserDirectory {
   readonly #cache = new Map<string, CacheEntry>();
   /** Loads under way, by key: lookups of one key at the same time share one query. */
   readonly #loading = new Map<string, Promise<UserRecord | undefined>>();
+  /** The SIP-path lookups' SQL, built once per shape (userQuery). */
+  readonly #queries = new Map<string, UserQuery>();
   /** Bumped by every write, so a read that overlapped one does not store what it read. */
   #generation = 0;
   #now: () => number;
@@ -239,8 +241,6 @@ export class UserDirectory {
     const rows = await this.#query({ byName: true }, [siteDomain.toLowerCase(), normaliseName(username)]);
     return rows[0];
   }
-
-  readonly #queries = new Map<string, UserQuery>();
 
   async #query(by: { byName: true } | { addresses: number }, parameters: string[]): Promise<UserRecord[]> {
     const key = 'byName' in by ? 'name' : `addresses ${by.addresses}`;

@@ -60,8 +60,9 @@ export interface OpenStorageOptions {
 
 /**
  * The page cache better-sqlite3 is built with (16 MiB; SQLite's own default
- * is 2 MiB). Measured with the REGISTER benchmark: 2 MiB saved about 3 MiB
- * of the registrar build's RSS and cost it a step of the rate ladder.
+ * is 2 MiB). Measured with the REGISTER benchmark: 2 MiB saves about 3 MiB
+ * of the registrar build's RSS, at a step of the rate ladder on one machine
+ * and none on another; the registrar build profile sets 2 MiB.
  */
 export const SQLITE_CACHE_KIB = 16384;
 
