@@ -7,8 +7,8 @@ export interface RegisterHostOptions {
   sipPort: number;
   domain: string;
   adminPassword: string;
-  /** sip.engineThread of the host. */
-  engineThread: 'main' | 'worker';
+  /** sip.engineThread of the host; unset: the host's own (the registrar build's: "main"). */
+  engineThread?: 'main' | 'worker';
 }
 
 /** Config for the host: SIP on 127.0.0.1 (UDP), MD5 offered first, no lockout, its storage, one site, the admin password. */
@@ -17,7 +17,7 @@ export function registerHostConfig(opts: RegisterHostOptions) {
     sip: {
       contacts: [`sip:127.0.0.1:${opts.sipPort};transport=udp`],
       engine: 'embedded',
-      engineThread: opts.engineThread,
+      ...(opts.engineThread ? { engineThread: opts.engineThread } : {}),
       wire: { host: '127.0.0.1', port: 0 },
       // sipp answers only MD5, and takes the first challenge.
       registrar: { algorithms: ['MD5', 'SHA-256'] },

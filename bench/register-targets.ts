@@ -22,9 +22,9 @@ export type BenchDb = 'sqlite' | 'mariadb';
 /** How the Switchboard host runs: the registrar build's own start command, or register-host.ts through tsx. */
 export type SwitchboardHostKind = 'build' | 'source';
 
-export function targetLabel(kind: RegisterTargetKind, kamailioChildren = 2, engineThread: 'main' | 'worker' = 'main', host: SwitchboardHostKind = 'build'): string {
+export function targetLabel(kind: RegisterTargetKind, kamailioChildren = 2, engineThread?: 'main' | 'worker', host: SwitchboardHostKind = 'build'): string {
   if (kind === 'kamailio') return `Kamailio 5.6 (auth_db, usrloc, ${kamailioChildren} children)`;
-  return `Switchboard ${host === 'build' ? 'registrar build' : 'host from source (tsx)'} (1 process, engine on the ${engineThread} thread)`;
+  return `Switchboard ${host === 'build' ? 'registrar build' : 'host from source (tsx)'} (1 process, engine on the ${engineThread ?? 'main'} thread${engineThread ? '' : ', as shipped'})`;
 }
 
 export interface MemorySnapshot {
@@ -58,8 +58,8 @@ export interface TargetSetup {
   /** usrloc db_mode for Kamailio (0 memory only, 1 write-through, 2 write-back). */
   kamailioUsrlocDbMode: number;
   kamailioChildren: number;
-  /** sip.engineThread of the Switchboard host. */
-  engineThread: 'main' | 'worker';
+  /** sip.engineThread of the Switchboard host; unset: the host's own. */
+  engineThread?: 'main' | 'worker';
   switchboardHost: SwitchboardHostKind;
 }
 
@@ -131,7 +131,7 @@ async function startSwitchboardTarget(setup: TargetSetup): Promise<RegisterTarge
     sipPort: setup.port,
     domain: setup.domain,
     adminPassword: randomBytes(12).toString('base64url'),
-    engineThread: setup.engineThread,
+    ...(setup.engineThread ? { engineThread: setup.engineThread } : {}),
   };
   const built = setup.switchboardHost === 'build' ? registrarBuild(setup.workDir, hostOptions) : undefined;
   // REGISTER_HOST_NODE_ARGS: more options for the host's node (e.g. `--cpu-prof --cpu-prof-dir=DIR`), space-separated.

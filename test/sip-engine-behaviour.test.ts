@@ -88,6 +88,7 @@ t.test('an answered non-INVITE over UDP keeps only its answer, for Timer J', asy
   t.match(first, /réponse ✓ ünïcode/, 'the answer carries its UTF-8 body');
   t.same({ ...env.engine.stats(), apps: 0, dialogs: 0, clientTransactions: 0 }, { dialogs: 0, serverTransactions: 0, answeredRequests: 1, clientTransactions: 0, apps: 0, pendingRequests: 0, overloadRejected: 0, hostRequests: 0, answeredDroppedEarly: 0 },
     'no transaction object is left, one answered request is');
+  t.equal(env.engine.inFlight(), 1, 'in flight for runtime.compactWhenIdle: the one answer kept for Timer J');
 
   peer.send(msg);
   const again = await peer.next((m) => final(m) && m.includes('kept-1'));
@@ -100,6 +101,7 @@ t.test('an answered non-INVITE over UDP keeps only its answer, for Timer J', asy
   const until = Date.now() + 10_000;
   while (env.engine.stats().answeredRequests > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
   t.equal(env.engine.stats().answeredRequests, 0, 'after Timer J the answer is dropped');
+  t.equal(env.engine.inFlight(), 0, 'nothing in flight after it');
   peer.send(msg);
   const late = await peer.next((m) => final(m) && m.includes('kept-1'));
   t.match(late, /X-Seen: 2/, 'a copy after Timer J is a new request to the app');

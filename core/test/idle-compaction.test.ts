@@ -180,3 +180,52 @@ t.test('a follow-up that still gave much back is followed by one more, until one
   t.equal(out.end, 3, 'and none after that');
   t.equal(out.kept, 10000, 'what was kept is still there');
 });
+
+const DRAINED = `
+import { startIdleCompaction } from ${JSON.stringify(MODULE)};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const events = [];
+// Growth alone never calls for one here (64 MiB), and no follow-up comes: only the draining can.
+let inFlight = [];
+const watch = startIdleCompaction({
+  intervalMs: 100, idleIntervals: 3, minGrowthBytes: 64 * 1024 * 1024, relativeFloorBytes: 64 * 1024 * 1024, followUpMs: 600_000, afterStart: false,
+  inFlight: () => inFlight.length, drainFrom: 1000, drainedBelow: 0.05,
+}, (done) => events.push(done));
+// A burst's transactions, each a request and its answer kept for Timer J.
+for (let round = 0; round < 20; round++) {
+  for (let i = 0; i < 5000; i++) inFlight.push({ key: 'z9hG4bK-' + round + '-' + i, response: 'SIP/2.0 200 OK ' + i + ' '.repeat(200) });
+  await new Promise((r) => setImmediate(r));
+}
+// Quiet, but the burst is still in flight: nothing to gain yet.
+await sleep(1200);
+const whileInFlight = events.length;
+// Timer J: 97 % of them go (2,500 of 100,000 left is under 5 % of the peak).
+inFlight = inFlight.slice(0, 2500);
+await sleep(600);
+const afterDrain = events.length;
+// Quiet and drained still: not again.
+await sleep(1200);
+watch.stop();
+console.log(JSON.stringify({ whileInFlight, afterDrain, end: events.length, events, left: inFlight.length }));
+`;
+
+t.test('a compaction once what a burst left in flight has drained', async (t) => {
+  const out = runChild<{ whileInFlight: number; afterDrain: number; end: number; events: Array<{ before: number; after: number }>; left: number }>(
+    t, 'drained.mts', DRAINED, ['--max-semi-space-size=1']);
+  const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+  t.equal(out.whileInFlight, 0, 'none while the burst is still in flight');
+  t.equal(out.afterDrain, 1, 'one within the interval after it drained');
+  t.ok(out.events[0]!.before - out.events[0]!.after >= 8 * 1048576, `and it gave the burst's pages back (${mib(out.events[0]!.before)} → ${mib(out.events[0]!.after)})`);
+  t.equal(out.end, 1, 'not again while nothing new is in flight');
+  t.equal(out.left, 2500, 'what is still in flight is kept');
+});
+
+t.test('drained(): from a peak of at least drainFrom down to drainedBelow of it', async (t) => {
+  const { drained, DEFAULT_IDLE_COMPACTION: o } = await import('../src/threads/idle-compaction.ts');
+  t.same([o.drainFrom, o.drainedBelow], [256, 0.05], 'the defaults');
+  t.ok(drained(4000, 0, o), 'all gone');
+  t.ok(drained(4000, 200, o), 'five per cent left');
+  t.notOk(drained(4000, 201, o), 'more than five per cent left');
+  t.notOk(drained(255, 0, o), 'a peak under drainFrom is no burst');
+  t.notOk(drained(0, 0, o), 'nothing ever in flight');
+});

@@ -175,7 +175,8 @@ export class SwitchboardHost {
     // Before the threads start: they take the process's V8 flags when they do.
     if (applyYoungGeneration(config.runtime.youngGeneration)) this.log.debug('young generation kept small (runtime.youngGeneration = "small")');
     if (config.runtime.compactWhenIdle) {
-      this.#compaction = startIdleCompaction({}, (done) => this.log.info(compactionFields('main', done), 'heap compacted while idle'));
+      // With the engine on this thread, its transactions draining after a burst is a moment to compact.
+      this.#compaction = startIdleCompaction({ inFlight: () => this.#sip?.inFlight() ?? 0 }, (done) => this.log.info(compactionFields('main', done), 'heap compacted while idle'));
     }
     this.#storage = await openHostStorage(config.storage.url, {
       sqliteCacheKiB: config.storage.sqliteCacheKiB,

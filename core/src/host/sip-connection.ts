@@ -24,6 +24,8 @@ interface EngineLike {
   /** Inbound requests the host answers itself, without the wire (see SipRouter.hostMethods). */
   serveHost?(methods: readonly string[], deliver?: (request: HostRequest) => void): void;
   answerHost?(answer: HostAnswer): boolean;
+  /** Transactions and Timer J answers in the engine (on this thread only: an engine thread watches its own). */
+  inFlight?(): number;
   /** The engine thread's heap (sip.engineThread = "worker" only). */
   memory?(collect?: boolean, compact?: boolean): Promise<EngineThreadMemory | undefined>;
   stop(): Promise<void>;
@@ -80,6 +82,11 @@ export class SipConnection {
   /** The embedded engine's own thread's V8 heap, when it runs on one (see EngineThread.memory). */
   engineThreadMemory(collect = false, compact = false): Promise<EngineThreadMemory | undefined> {
     return this.#engine?.memory?.(collect, compact) ?? Promise.resolve(undefined);
+  }
+
+  /** What the embedded engine has in flight when it runs on this thread (see SipEngine.inFlight); 0 otherwise. */
+  inFlight(): number {
+    return this.#engine?.inFlight?.() ?? 0;
   }
 
   get state(): SipLinkState {

@@ -70,7 +70,7 @@ const post = (m: FromEngineThread, transfer?: MessagePort[]): void => parent.pos
 const logger = pino({ level: data.logLevel, base: null }, { write: (line: string) => post({ type: 'log', line }) });
 const engine = new SipEngine({ ...data.options, logger });
 const compaction = data.compactWhenIdle
-  ? startIdleCompaction({}, (done) => logger.info(compactionFields('sip-engine', done), 'heap compacted while idle'))
+  ? startIdleCompaction({ inFlight: () => engine.inFlight() }, (done) => logger.info(compactionFields('sip-engine', done), 'heap compacted while idle'))
   : undefined;
 
 /**

@@ -80,6 +80,15 @@ export class SipEngine {
     };
   }
 
+  /**
+   * Transactions, and answers kept for Timer J, in the engine now: what a burst of
+   * requests leaves in flight for up to 32 s after it (runtime.compactWhenIdle waits for them).
+   */
+  inFlight(): number {
+    const s = this.#state;
+    return s ? s.serverById.size + s.answered.size + s.clientById.size : 0;
+  }
+
   /** Requests still waiting for their final response, by method (diagnostics: walks every transaction). */
   pendingByMethod(): Record<string, number> {
     const out: Record<string, number> = {};

@@ -20,7 +20,13 @@
  * free ones back (see compactNow), and one more `followUpMs` later (what was
  * in flight during the burst has died by then; and again after each that
  * still gave back much, as when the burst went on at a pace the thread
- * took for quiet). With `afterStart`, the first
+ * took for quiet). And once when what a burst leaves in flight has drained
+ * (`inFlight`: the SIP engine's transactions and the answers it keeps for
+ * Timer J; `drainedBelow` of its peak since the last compaction, from at
+ * least `drainFrom`): that is when the burst's garbage is all garbage, 32 s
+ * after its last request, and compacting then brings the thread down to
+ * what it keeps at rest instead of at a time that depends on where the
+ * interval fell. With `afterStart`, the first
  * quiet stretch after start-up counts as the end of a burst too (loading
  * and compiling the host's modules leaves the same holes). It never runs
  * while the thread is busy, and not again while the heap does not grow.
@@ -54,20 +60,36 @@ export interface IdleCompactionOptions {
    * for 64*T1, 32 s) dies after the first one and leaves holes of its own.
    */
   followUpMs: number;
+  /**
+   * What a burst leaves in flight on this thread (the SIP engine's transactions
+   * and the answers it keeps for Timer J), read each interval; none when unset.
+   */
+  inFlight?: () => number;
+  /** In flight at or above this since the last compaction (a burst) makes its draining worth a compaction. */
+  drainFrom: number;
+  /** Drained: in flight at or below this share of its peak since the last compaction. */
+  drainedBelow: number;
 }
 
 const MiB = 1024 * 1024;
 
 export const DEFAULT_IDLE_COMPACTION: IdleCompactionOptions = {
-  intervalMs: 5000,
-  idleIntervals: 2,
+  intervalMs: 2000,
+  idleIntervals: 5,
   idleBelow: 0.1,
   minGrowthBytes: 32 * MiB,
   relativeGrowth: 0.25,
   relativeFloorBytes: 8 * MiB,
   afterStart: true,
   followUpMs: 40_000,
+  drainFrom: 256,
+  drainedBelow: 0.05,
 };
+
+/** Whether what was in flight (`peak` at most since the last compaction, `now` now) has drained enough for a compaction (see IdleCompactionOptions). */
+export function drained(peak: number, now: number, o: Pick<IdleCompactionOptions, 'drainFrom' | 'drainedBelow'>): boolean {
+  return peak >= o.drainFrom && now <= peak * o.drainedBelow;
+}
 
 /** Whether a heap that went from `baseline` to `total` bytes has grown enough for a compaction (see IdleCompactionOptions). */
 export function grewEnough(baseline: number, total: number, o: Pick<IdleCompactionOptions, 'minGrowthBytes' | 'relativeGrowth' | 'relativeFloorBytes'>): boolean {
@@ -153,19 +175,25 @@ export function startIdleCompaction(options: Partial<IdleCompactionOptions> = {}
   /** When the next compaction is due without growth: the follow-up after one that growth called for, or the first after start-up. */
   let followUpAt: number | undefined = o.afterStart ? 0 : undefined;
   let prev: EventLoopUtilization = performance.eventLoopUtilization();
+  /** The most in flight since the last compaction. */
+  let inFlightPeak = 0;
   const timer = gc
     ? setInterval(() => {
       const now = performance.eventLoopUtilization();
       const busy = performance.eventLoopUtilization(now, prev).utilization;
       prev = now;
       quiet = busy < o.idleBelow ? quiet + 1 : 0;
+      const inFlight = o.inFlight?.() ?? 0;
+      if (inFlight > inFlightPeak) inFlightPeak = inFlight;
       const total = getHeapStatistics().total_heap_size;
       // Shrinking on its own (V8's reducer did it): that is the new baseline.
       if (total < baseline) baseline = total;
-      if (quiet < o.idleIntervals) return;
+      // A burst that drained needs no quiet stretch of its own: nothing of it is left.
+      const burstDrained = drained(inFlightPeak, inFlight, o) && busy < o.idleBelow;
+      if (quiet < o.idleIntervals && !burstDrained) return;
       const grew = grewEnough(baseline, total, o);
       const followUp = followUpAt !== undefined && Date.now() >= followUpAt;
-      if (!grew && !followUp) return;
+      if (!grew && !followUp && !burstDrained) return;
       const started = performance.now();
       compactNow(gc);
       const after = getHeapStatistics().total_heap_size;
@@ -177,6 +205,7 @@ export function startIdleCompaction(options: Partial<IdleCompactionOptions> = {}
       last = { before: total, after, ms: performance.now() - started, trimmed };
       baseline = after;
       quiet = 0;
+      inFlightPeak = inFlight;
       // The collection itself is busy time; start the next reading after it.
       prev = performance.eventLoopUtilization();
       onCompacted?.(last);
