@@ -259,7 +259,7 @@ export class BindingStore {
     const key = BindingStore.aorKey(site, aor);
     const gone = new Set(removals.map((b) => b.id));
     const kept = (this.#byAor.get(key) ?? []).filter((b) => !gone.has(b.id) && !added.some((u) => u.id === b.id));
-    // concat: an array of the length it holds (one grown by push keeps room for 17: 150 bytes a user).
+    // concat: an array of the length it holds (one grown by push keeps room for 17: about 130 bytes more a user).
     const list = added.length ? kept.concat(added) : kept.slice();
     if (list.length) this.#byAor.set(key, list);
     else this.#byAor.delete(key);
