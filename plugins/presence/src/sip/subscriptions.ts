@@ -468,14 +468,20 @@ export class SubscriptionManager {
     this.#deps.notify(sub.dialogId, { method: 'NOTIFY', headers, body: rendered.body }).then(
       (status) => this.#answered(sub, sentAt, status, final),
       (err: unknown) => {
+        // Not sent at all (the SIP connection going down as the host stops, say): the subscriber
+        // said nothing, so its journal record stays, and the next start ends the dialog properly.
         this.#deps.log.warn({ err, presentity: sub.presentity }, 'NOTIFY not sent; subscription removed');
-        this.#answered(sub, sentAt, 481, final);
+        this.#answered(sub, sentAt, 481, final, false);
       },
     );
   }
 
-  /** A NOTIFY's transaction ended with `status` (408 from the guard when the stack never said). */
-  #answered(sub: Subscription, sentAt: number, status: number, final: boolean): void {
+  /**
+   * A NOTIFY's transaction ended with `status` (408 from the guard when the stack never said).
+   * `journal`: whether a failure also removes the subscription's journal record (not when the
+   * NOTIFY could not be sent: the subscriber never answered).
+   */
+  #answered(sub: Subscription, sentAt: number, status: number, final: boolean, journal = true): void {
     if (this.#flight.get(sub) !== sentAt) return; // the guard already gave up on this one
     this.#flight.delete(sub);
     sub.set(SENDING, false);
@@ -486,7 +492,7 @@ export class SubscriptionManager {
     } else if (status >= 300) {
       // 481 and other failures mean the subscriber is gone (RFC 6665 §4.2.2).
       this.#deps.log.info({ status, presentity: sub.presentity }, 'NOTIFY refused; subscription removed');
-      this.#forget(sub);
+      this.#forget(sub, journal);
       const ending = this.#ending.get(sub);
       if (ending) {
         // Terminated while this NOTIFY was out, and the subscriber is gone: no final NOTIFY.
