@@ -108,7 +108,8 @@ export interface PluginSip {
    * CANCEL) inside a dialog the SIP engine keeps, such as the subscription
    * dialog a SUBSCRIBE created: `stackDialogId` is the id drachtio-srf
    * reports for it. Resolves with the final status: 481 when the dialog is
-   * gone, 408 when no answer came. The engine builds the request from the
+   * gone, 408 when no answer came; rejects when the host stops SIP before an
+   * answer came (the peer said nothing). The engine builds the request from the
    * dialog (Request-URI, route set, From, To, Call-ID, CSeq). With the
    * embedded engine this skips the drachtio wire, so a plugin can send
    * thousands at once (presence NOTIFYs); with an external drachtio-server

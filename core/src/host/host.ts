@@ -78,6 +78,7 @@ export class SwitchboardHost {
   #http!: FastifyInstance;
   #bus!: EventBus;
   #sip!: SipConnection;
+  #router?: SipRouter;
   /** runtime.compactWhenIdle on the main thread. */
   #compaction?: IdleCompaction;
   #sites!: SiteRegistry;
@@ -229,7 +230,7 @@ export class SwitchboardHost {
       log: this.log,
     });
     await this.#sipCore.start();
-    const router = new SipRouter({
+    const router = this.#router = new SipRouter({
       order: () => this.#loaded?.order ?? [],
       hasSite: (d) => this.#sites.get(d) !== undefined,
       serves: (site, id) => isActive(id) && this.#sites.isEnabled(site, id),
@@ -432,6 +433,7 @@ export class SwitchboardHost {
   async #stop(): Promise<void> {
     this.#compaction?.stop();
     this.#live?.close();
+    this.#router?.stopping();
     await this.#sip?.stop().catch((err: unknown) => this.log.error({ err }, 'stopping SIP'));
     await this.#sipCore?.stop().catch((err: unknown) => this.log.error({ err }, 'flushing registrar bindings'));
     await this.#http?.close().catch((err: unknown) => this.log.error({ err }, 'stopping HTTP'));

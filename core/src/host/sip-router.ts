@@ -70,6 +70,8 @@ export class SipRouter {
   readonly #alive = new WeakSet<object>();
   #srf?: Srf;
   #direct?: DirectRequest;
+  /** The host is stopping SIP: what it ends unanswered is no answer from the peer (see requestInDialog). */
+  #stopping = false;
 
   constructor(deps: SipRouterDeps) {
     this.#deps = deps;
@@ -143,10 +145,22 @@ export class SipRouter {
    * no drachtio-srf parsing of each response); otherwise through the Srf.
    */
   requestInDialog(stackDialogId: string, request: SipOutgoingRequest): Promise<number> {
-    if (this.#direct) return this.#direct({ dialogId: stackDialogId }, request.method, request.headers ?? {}, request.body);
     const srf = this.#srf;
-    if (!srf) return Promise.resolve(503);
-    return this.#send(srf, IN_DIALOG_URI, request, stackDialogId);
+    const sent = this.#direct
+      ? this.#direct({ dialogId: stackDialogId }, request.method, request.headers ?? {}, request.body)
+      : srf ? this.#send(srf, IN_DIALOG_URI, request, stackDialogId) : Promise.resolve(503);
+    // A request the host's own stop cut short (the engine ends it 503) rejects instead: the peer
+    // said nothing, and a plugin should not take it for the peer's refusal (presence keeps the
+    // subscription's journal record for the next start then).
+    return sent.then((status) => {
+      if (status === 503 && this.#stopping) throw new Error('SIP stopped before the request was answered');
+      return status;
+    });
+  }
+
+  /** The host is about to stop SIP (see requestInDialog). */
+  stopping(): void {
+    this.#stopping = true;
   }
 
   /** The embedded engine's wire-less path for the host's requests; undefined sends through the Srf. */

@@ -1,10 +1,12 @@
-// A NOTIFY that could not be sent at all (the SIP connection going down as
-// the host stops) ends the subscription in memory but keeps its journal
-// record: the subscriber never answered, and the next start tells it to
-// subscribe anew (src/sip/restart.ts). A NOTIFY the subscriber refused
-// (481) removes the record too. Found as a rare failure of restart.test.ts
-// in CI: sipp's 200 to the initial NOTIFY came after the host had stopped
-// SIP, the record went, and the final NOTIFY after the restart never came.
+// A NOTIFY that could not be sent or was cut short (the host stopping SIP:
+// ctx.sip.requestInDialog rejects then, core/test/sip-router-stopping.test.ts)
+// ends the subscription in memory but keeps its journal record: the
+// subscriber never answered, and the next start tells it to subscribe anew
+// (src/sip/restart.ts). A NOTIFY the subscriber refused (481) removes the
+// record too. Found as a rare failure of restart.test.ts in CI, it seems:
+// sipp's 200 to the initial NOTIFY came after the host had stopped SIP, the
+// engine ended the NOTIFY 503, the record went, and the final NOTIFY after
+// the restart never came.
 import t from 'tap';
 import pino from 'pino';
 import { SubscriptionManager, type NotifySend } from '../src/sip/subscriptions.ts';

@@ -468,8 +468,8 @@ export class SubscriptionManager {
     this.#deps.notify(sub.dialogId, { method: 'NOTIFY', headers, body: rendered.body }).then(
       (status) => this.#answered(sub, sentAt, status, final),
       (err: unknown) => {
-        // Not sent at all (the SIP connection going down as the host stops, say): the subscriber
-        // said nothing, so its journal record stays, and the next start ends the dialog properly.
+        // Not sent, or cut short by the host stopping SIP (requestInDialog rejects then): the
+        // subscriber said nothing, so its journal record stays, and the next start ends the dialog properly.
         this.#deps.log.warn({ err, presentity: sub.presentity }, 'NOTIFY not sent; subscription removed');
         this.#answered(sub, sentAt, 481, final, false);
       },
